@@ -1,0 +1,85 @@
+"""Service providers (DOT's swapped Application), used JTIs, and recorded failures.
+
+``ServiceProvider`` adds the registered client-authentication method and the optional
+pinned signing algorithm (OIDC Dynamic Client Registration's
+``token_endpoint_auth_method`` and ``token_endpoint_auth_signing_alg``). ``JtiRecord``
+is WSO2's ``IDN_OIDC_JTI`` table. ``AuthFailure`` is the bounded record of refused
+client authentications that the console shows; it never holds an assertion.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from oauth2_provider.models import AbstractApplication
+
+from clientauth.constants import (
+    ASYMMETRIC_ALGORITHMS,
+    CLIENT_SECRET_BASIC,
+    CLIENT_SECRET_POST,
+    PRIVATE_KEY_JWT,
+)
+
+
+class ServiceProvider(AbstractApplication):
+    AUTH_METHOD_CHOICES = [
+        (PRIVATE_KEY_JWT, "Private Key JWT"),
+        (CLIENT_SECRET_BASIC, "Client secret (HTTP Basic)"),
+        (CLIENT_SECRET_POST, "Client secret (form body)"),
+    ]
+    SIGNING_ALG_CHOICES = [("", "Any allowed algorithm")] + [(a, a) for a in ASYMMETRIC_ALGORITHMS]
+
+    token_endpoint_auth_method = models.CharField(
+        max_length=32, choices=AUTH_METHOD_CHOICES, default=PRIVATE_KEY_JWT
+    )
+    token_endpoint_auth_signing_alg = models.CharField(
+        max_length=16, choices=SIGNING_ALG_CHOICES, blank=True, default=""
+    )
+
+    class Meta(AbstractApplication.Meta):
+        swappable = "OAUTH2_PROVIDER_APPLICATION_MODEL"
+        verbose_name = "service provider"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.client_id})"
+
+
+class JtiRecord(models.Model):
+    """One used ``jti`` (RFC 7519 section 4.1.7) of one client, until ``EXP_TIME``."""
+
+    client = models.ForeignKey(
+        settings.OAUTH2_PROVIDER_APPLICATION_MODEL,
+        to_field="client_id",
+        db_column="CLIENT_ID",
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    jwt_id = models.CharField(max_length=255, db_column="JWT_ID")
+    exp_time = models.DateTimeField(db_column="EXP_TIME", db_index=True)
+    time_created = models.DateTimeField(db_column="TIME_CREATED")
+
+    class Meta:
+        db_table = "IDN_OIDC_JTI"
+        constraints = [
+            models.UniqueConstraint(fields=["client", "jwt_id"], name="idn_oidc_jti_client_jwt_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client_id}/{self.jwt_id}"
+
+
+class AuthFailure(models.Model):
+    """A refused client authentication: who (when known), why, when, from where."""
+
+    client_id = models.CharField(max_length=255, blank=True, db_index=True)
+    reason = models.CharField(max_length=64, db_index=True)
+    detail = models.CharField(max_length=255, blank=True)
+    endpoint = models.CharField(max_length=64, blank=True)
+    remote_addr = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.client_id or '-'} {self.reason}"

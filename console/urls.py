@@ -1,0 +1,3 @@
+"""URLs of the console app."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""URLs of the oidc app."""
+
+urlpatterns: list = []

@@ -1,0 +1,17 @@
+"""Settings for the test suite: the production settings with a test secret and a fast hasher.
+
+It also proves the contract's promise that a module doing
+``from authserver.settings import *`` can override ``PRIVATE_KEY_JWT`` keys.
+"""
+
+import os
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-deployment")
+
+from authserver.settings import *  # noqa: E402,F403
+
+# Hashing service-provider secrets with PBKDF2's full work factor would dominate the
+# suite's run time; the hasher still hashes, so "stored hashed" stays testable.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+PRIVATE_KEY_JWT = {**PRIVATE_KEY_JWT}  # noqa: F405
