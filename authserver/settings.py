@@ -99,7 +99,7 @@ LOGIN_REDIRECT_URL = "/console/"
 OAUTH2_PROVIDER_APPLICATION_MODEL = "clientauth.ServiceProvider"
 
 OAUTH2_PROVIDER = {
-    "OAUTH2_VALIDATOR_CLASS": "clientauth.validator.ClientAuthValidator",
+    "OAUTH2_VALIDATOR_CLASS": "authserver.validator.Validator",
     "OIDC_ENABLED": True,
     "OIDC_ISS_ENDPOINT": AUTHSERVER_ISSUER,
     "PKCE_REQUIRED": True,
