@@ -60,6 +60,10 @@ class UnsupportedRequest(InvalidRequest):
 # --- before the signature is verified: 401, generic description -----------------------
 
 
+class NoCredentials(ClientAuthError):
+    reason = "no_client_authentication"
+
+
 class AssertionTooLarge(ClientAuthError):
     reason = "assertion_too_large"
 

@@ -1,0 +1,115 @@
+"""Recording a used ``jti`` (RFC 7523 section 3, item 7; WSO2's preventTokenReuse).
+
+The database decides: one ``INSERT ... ON CONFLICT DO UPDATE ... WHERE`` statement
+either records the ``jti``, takes over the row of an earlier JWT whose ``exp`` plus
+leeway has passed, or changes nothing, which is the replay. Being one statement under
+the unique constraint, it is atomic across every process and machine that shares the
+database. The cache in front only answers replays already known, so they cost no
+database round trip; it is written after the transaction commits, and a cache that is
+down is logged and skipped, never trusted to say "unused".
+
+Called by ``clientauth.gate`` inside the transaction that issues the token, after the
+verifier has passed every other check. Not here: deciding whether the assertion is
+otherwise valid (``clientauth.assertion``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import time
+
+from django.core.cache import cache
+from django.db import connection, transaction
+
+from clientauth import errors
+from clientauth.conf import Policy
+from clientauth.models import JtiRecord
+
+log = logging.getLogger(__name__)
+
+_CACHE_WARNING_INTERVAL = 30.0
+_last_cache_warning = 0.0
+
+
+def _warn_cache(exc: Exception) -> None:
+    global _last_cache_warning
+    now = time.monotonic()
+    if now - _last_cache_warning >= _CACHE_WARNING_INTERVAL:
+        _last_cache_warning = now
+        log.warning("jti cache unavailable (%s); the database alone decides", type(exc).__name__)
+
+
+def cache_key(client_id: str, jti: str) -> str:
+    digest = hashlib.sha256(f"{client_id}\x00{jti}".encode("utf-8", "surrogatepass"))
+    return f"pkjwt:jti:{digest.hexdigest()[:40]}"
+
+
+def _timestamp(seconds: float) -> dt.datetime:
+    # exp has passed the lifetime check, so it is within an hour or so of now.
+    return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
+
+
+def _upsert_sql() -> str:
+    q = connection.ops.quote_name
+    table, client, jwt_id = q(JtiRecord._meta.db_table), q("CLIENT_ID"), q("JWT_ID")
+    exp, created = q("EXP_TIME"), q("TIME_CREATED")
+    return (
+        f"INSERT INTO {table} ({client}, {jwt_id}, {exp}, {created}) VALUES (%s, %s, %s, %s) "
+        f"ON CONFLICT ({client}, {jwt_id}) DO UPDATE SET "
+        f"{exp} = excluded.{exp}, {created} = excluded.{created} "
+        f"WHERE {table}.{exp} < %s RETURNING 1"
+    )
+
+
+def _insert(client_id: str, jti: str, exp: float, now: float, leeway: int) -> bool:
+    """True when the jti is now recorded for this JWT; False when an unexpired row holds it."""
+    adapt = connection.ops.adapt_datetimefield_value
+    params = [
+        client_id,
+        jti,
+        adapt(_timestamp(exp)),
+        adapt(_timestamp(now)),
+        adapt(_timestamp(now - leeway)),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_upsert_sql(), params)
+        return cursor.fetchone() is not None
+
+
+def record_jti(client_id: str, jti: str, exp: float, *, now: float, policy: Policy) -> None:
+    """Record ``jti`` for ``client_id`` or raise ``ReplayedJti`` (when reuse is prevented)."""
+    key = cache_key(client_id, jti)
+    use_cache = policy.cache_enabled
+    if use_cache and policy.prevent_token_reuse:
+        try:
+            cached_exp = cache.get(key)
+        except Exception as exc:  # any cache backend failure: fall back to the database
+            _warn_cache(exc)
+            cached_exp = None
+        if cached_exp is not None and cached_exp + policy.leeway_seconds >= now:
+            raise errors.ReplayedJti("jti has been used already", client_id=client_id)
+
+    if not _insert(client_id, jti, exp, now, policy.leeway_seconds):
+        if policy.prevent_token_reuse:
+            raise errors.ReplayedJti("jti has been used already", client_id=client_id)
+        log.info("jti reused (PREVENT_TOKEN_REUSE is off) client_id=%r", client_id)
+        return
+
+    if use_cache:
+        timeout = int(min(exp + policy.leeway_seconds - now, policy.cache_timeout_seconds)) + 1
+
+        def remember() -> None:
+            try:
+                cache.set(key, exp, timeout)
+            except Exception as exc:
+                _warn_cache(exc)
+
+        transaction.on_commit(remember)
+
+
+def purge_expired(*, now: float, leeway: int) -> int:
+    """Delete rows whose JWT has expired past ``exp`` plus leeway; return how many."""
+    deleted, _ = JtiRecord.objects.filter(exp_time__lt=_timestamp(now - leeway)).delete()
+    return deleted
