@@ -229,7 +229,9 @@ def check_algorithm(header: dict, client: ClientInfo, policy: Policy) -> str:
     """The ``alg`` is one the server allows and the client's pinned one (RFC 7523 s. 3)."""
     alg = header.get("alg")
     if not isinstance(alg, str) or alg in FORBIDDEN_ALGORITHMS or alg.lower() == "none":
-        raise errors.AlgorithmNotAllowed(f"alg {alg!r} is never accepted", client_id=client.client_id)
+        raise errors.AlgorithmNotAllowed(
+            f"alg {alg!r} is never accepted", client_id=client.client_id
+        )
     if alg not in policy.allowed_algorithms or alg not in _VERIFIERS:
         raise errors.AlgorithmNotAllowed(f"alg {alg} is not allowed", client_id=client.client_id)
     if client.signing_alg and alg != client.signing_alg:

@@ -55,7 +55,8 @@ def _upsert_sql() -> str:
     q = connection.ops.quote_name
     table, client, jwt_id = q(JtiRecord._meta.db_table), q("CLIENT_ID"), q("JWT_ID")
     exp, created = q("EXP_TIME"), q("TIME_CREATED")
-    return (
+    # Only quoted identifiers are interpolated; every value is a query parameter.
+    return (  # noqa: S608
         f"INSERT INTO {table} ({client}, {jwt_id}, {exp}, {created}) VALUES (%s, %s, %s, %s) "
         f"ON CONFLICT ({client}, {jwt_id}) DO UPDATE SET "
         f"{exp} = excluded.{exp}, {created} = excluded.{created} "

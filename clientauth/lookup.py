@@ -11,10 +11,9 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from keystore.services import verification_keys
-
 from clientauth.assertion import ClientInfo, KeyLookup
 from clientauth.models import ServiceProvider
+from keystore.services import verification_keys
 
 
 def find_client(client_id: str) -> ClientInfo | None:

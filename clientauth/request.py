@@ -15,9 +15,9 @@ from base64 import b64decode
 from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpRequest
 from django.http.request import RawPostDataException
-from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 
 from clientauth import errors
 from clientauth.constants import (
@@ -99,7 +99,9 @@ def read_credentials(request: HttpRequest) -> Credentials:
     has_assertion = CLIENT_ASSERTION in form or CLIENT_ASSERTION_TYPE in form
     has_secret = "client_secret" in form
     if basic + has_assertion + has_secret > 1:
-        raise errors.MultipleAuthMethods("the request uses more than one client authentication method")
+        raise errors.MultipleAuthMethods(
+            "the request uses more than one client authentication method"
+        )
     client_id = form.get("client_id")
 
     if has_assertion:

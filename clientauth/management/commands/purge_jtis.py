@@ -1,0 +1,18 @@
+"""``manage.py purge_jtis``: delete JTI rows whose JWT has expired past exp plus leeway."""
+
+from __future__ import annotations
+
+import time
+
+from django.core.management.base import BaseCommand
+
+from clientauth import conf
+from clientauth.jti import purge_expired
+
+
+class Command(BaseCommand):
+    help = "Delete IDN_OIDC_JTI rows whose JWT expired (past exp plus LEEWAY_SECONDS)."
+
+    def handle(self, *args, **options) -> None:
+        count = purge_expired(now=time.time(), leeway=conf.policy().leeway_seconds)
+        self.stdout.write(f"Purged {count} expired jti row(s).")
