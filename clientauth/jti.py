@@ -56,7 +56,7 @@ def _upsert_sql() -> str:
     table, client, jwt_id = q(JtiRecord._meta.db_table), q("CLIENT_ID"), q("JWT_ID")
     exp, created = q("EXP_TIME"), q("TIME_CREATED")
     # Only quoted identifiers are interpolated; every value is a query parameter.
-    return (  # noqa: S608
+    return (
         f"INSERT INTO {table} ({client}, {jwt_id}, {exp}, {created}) VALUES (%s, %s, %s, %s) "
         f"ON CONFLICT ({client}, {jwt_id}) DO UPDATE SET "
         f"{exp} = excluded.{exp}, {created} = excluded.{created} "
