@@ -1,3 +1,5 @@
+"""The admin console: service providers, the keystore, failures and the audit trail."""
+
 from django.apps import AppConfig
 
 

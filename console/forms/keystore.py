@@ -1,0 +1,44 @@
+"""The certificate import form.
+
+The upload goes to ``keystore.services.import_certificate``, the function behind
+``manage.py import_cert``; its refusals (no certificate in the file, expired, RSA
+under 2048 bits, unsupported key type, alias taken without replace, a wrong password)
+come back as one form error carrying the same one-line message the command prints,
+``FILE: reason``, with the uploaded file's name as FILE.
+"""
+
+from __future__ import annotations
+
+from django import forms
+
+
+class ImportCertificateForm(forms.Form):
+    alias = forms.CharField(
+        max_length=255,
+        label="Alias (client ID)",
+        help_text="The client ID of the service provider this certificate authenticates.",
+    )
+    file = forms.FileField(
+        label="Certificate file",
+        help_text="PEM or DER X.509 certificate, PKCS#12 (.p12, .pfx) or Java keystore (.jks).",
+    )
+    password = forms.CharField(
+        label="Keystore password",
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="For PKCS#12 and JKS files.",
+    )
+    keystore_alias = forms.CharField(
+        label="Entry in the keystore",
+        required=False,
+        max_length=255,
+        help_text="Which entry to take from a PKCS#12 or JKS file holding several.",
+    )
+    replace = forms.BooleanField(
+        label="Replace the certificate already under this alias",
+        required=False,
+    )
+
+    def clean_alias(self) -> str:
+        return self.cleaned_data["alias"].strip()

@@ -1,0 +1,111 @@
+"""Keystore pages: list, import by upload, detail, PEM export, delete.
+
+Imports go through ``keystore.services.import_certificate``, the function behind
+``manage.py import_cert``: a refused file becomes a form error with the command's
+one-line message, and nothing is written (no certificate, no audit line).
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+
+from clientauth.models import ServiceProvider
+from console import audit, certstatus
+from console.forms.keystore import ImportCertificateForm
+from console.models import AuditEntry
+from console.views.common import now
+from keystore import services
+from keystore.errors import KeystoreError
+from keystore.models import Certificate
+from keystore.parsing import MAX_FILE_BYTES
+
+
+def _client_ids(aliases: list[str]) -> set[str]:
+    return set(
+        ServiceProvider.objects.filter(client_id__in=aliases).values_list("client_id", flat=True)
+    )
+
+
+def certificate_list(request: HttpRequest) -> HttpResponse:
+    certificates = list(Certificate.objects.order_by("alias"))
+    client_ids = _client_ids([c.alias for c in certificates])
+    at = now()
+    rows = [
+        {"certificate": c, "status": certstatus.status(c, client_ids=client_ids, now=at)}
+        for c in certificates
+    ]
+    return render(request, "console/keystore/list.html", {"rows": rows})
+
+
+@require_http_methods(["GET", "POST"])
+def certificate_import(request: HttpRequest) -> HttpResponse:
+    initial = {"alias": request.GET.get("alias", ""), "replace": bool(request.GET.get("replace"))}
+    form = ImportCertificateForm(request.POST or None, request.FILES or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        alias = data["alias"]
+        upload = data["file"]
+        existed = Certificate.objects.filter(alias=alias).exists()
+        try:
+            certificate = services.import_certificate(
+                alias,
+                # One byte past the limit is enough for the parser to refuse it.
+                upload.read(MAX_FILE_BYTES + 1),
+                password=data["password"] or None,
+                keystore_alias=data["keystore_alias"] or None,
+                replace=data["replace"],
+            )
+        except KeystoreError as exc:
+            # The line import_cert prints, with the uploaded file's name as FILE.
+            form.add_error(None, f"{upload.name}: {exc}")
+        else:
+            replaced = existed and data["replace"]
+            action = AuditEntry.CERT_REPLACE if replaced else AuditEntry.CERT_IMPORT
+            detail = f"{certificate.subject}; sha256 {certificate.thumbprint_sha256}"
+            audit.record(request, action, alias, detail)
+            verb = "Replaced" if replaced else "Imported"
+            messages.success(request, f"{verb} the certificate of {alias}.")
+            return redirect("console:certificate-detail", pk=certificate.pk)
+    return render(request, "console/keystore/import.html", {"form": form})
+
+
+def certificate_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    certificate = get_object_or_404(Certificate, pk=pk)
+    provider = ServiceProvider.objects.filter(client_id=certificate.alias).first()
+    client_ids = {provider.client_id} if provider else set()
+    context = {
+        "certificate": certificate,
+        "provider": provider,
+        "status": certstatus.status(certificate, client_ids=client_ids, now=now()),
+    }
+    return render(request, "console/keystore/detail.html", context)
+
+
+def certificate_export(request: HttpRequest, pk: int) -> HttpResponse:
+    certificate = get_object_or_404(Certificate, pk=pk)
+    pem = services.export_pem(certificate.alias)
+    audit.record(request, AuditEntry.CERT_EXPORT, certificate.alias, "PEM download")
+    response = HttpResponse(pem, content_type="application/x-pem-file")
+    filename = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in certificate.alias)
+    response["Content-Disposition"] = f'attachment; filename="{filename or "certificate"}.pem"'
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def certificate_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    certificate = get_object_or_404(Certificate, pk=pk)
+    if request.method == "POST":
+        alias = certificate.alias
+        services.delete_certificate(alias)
+        audit.record(
+            request, AuditEntry.CERT_DELETE, alias, f"sha256 {certificate.thumbprint_sha256}"
+        )
+        messages.success(request, f"Deleted the certificate of {alias}.")
+        return redirect("console:certificates")
+    provider = ServiceProvider.objects.filter(client_id=certificate.alias).first()
+    return render(
+        request, "console/keystore/delete.html", {"certificate": certificate, "provider": provider}
+    )

@@ -1,0 +1,140 @@
+"""Service provider pages: list, register (secret shown once), detail, edit, delete.
+
+Registration calls ``clientauth.registration.register_service_provider``, the same
+function as ``manage.py register_app``. The plaintext secret exists only in the
+session between the registration POST and the one page that shows it, which removes
+it from the session while rendering; it never appears in a URL.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+
+from clientauth import registration
+from clientauth.models import AuthFailure, ServiceProvider
+from console import audit, certstatus
+from console.forms.providers import ServiceProviderForm
+from console.models import AuditEntry
+from console.views.common import no_store, now
+from keystore import services as keystore
+from keystore.models import Certificate
+
+NEW_SECRET_SESSION_KEY = "console.new_client_secret"
+RECENT_FAILURES = 20
+
+
+def provider_list(request: HttpRequest) -> HttpResponse:
+    providers = list(ServiceProvider.objects.order_by("name", "client_id"))
+    certificates = Certificate.objects.in_bulk([p.client_id for p in providers], field_name="alias")
+    at = now()
+    client_ids = {p.client_id for p in providers}
+    rows = []
+    for provider in providers:
+        certificate = certificates.get(provider.client_id)
+        status = None
+        if certificate:
+            status = certstatus.status(certificate, client_ids=client_ids, now=at)
+        rows.append({"provider": provider, "certificate": certificate, "status": status})
+    return render(request, "console/providers/list.html", {"rows": rows})
+
+
+@require_http_methods(["GET", "POST"])
+def provider_register(request: HttpRequest) -> HttpResponse:
+    form = ServiceProviderForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            # Owned by no user: an administrator's account going away must not take
+            # the clients they registered with it.
+            provider, secret = registration.register_service_provider(**form.arguments())
+        except registration.RegistrationError as exc:
+            form.add_error(None, str(exc))
+        else:
+            audit.record(
+                request,
+                AuditEntry.SP_REGISTER,
+                provider.client_id,
+                f"{provider.name}; {provider.token_endpoint_auth_method}",
+            )
+            request.session[NEW_SECRET_SESSION_KEY] = {"pk": provider.pk, "secret": secret}
+            return redirect("console:provider-created", pk=provider.pk)
+    return render(request, "console/providers/form.html", {"form": form, "registering": True})
+
+
+def provider_created(request: HttpRequest, pk: int) -> HttpResponse:
+    provider = get_object_or_404(ServiceProvider, pk=pk)
+    pending = request.session.pop(NEW_SECRET_SESSION_KEY, None)
+    secret = pending["secret"] if pending and pending.get("pk") == provider.pk else None
+    response = render(
+        request, "console/providers/created.html", {"provider": provider, "secret": secret}
+    )
+    return no_store(response)
+
+
+def provider_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    provider = get_object_or_404(ServiceProvider, pk=pk)
+    certificate = Certificate.objects.filter(alias=provider.client_id).first()
+    status = (
+        certstatus.status(certificate, client_ids={provider.client_id}, now=now())
+        if certificate
+        else None
+    )
+    failures = AuthFailure.objects.filter(client_id=provider.client_id)[:RECENT_FAILURES]
+    context = {
+        "provider": provider,
+        "callbacks": provider.redirect_uris.split(),
+        "grant_types": registration.grant_types_of(provider),
+        "certificate": certificate,
+        "status": status,
+        "failures": failures,
+    }
+    return render(request, "console/providers/detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def provider_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    provider = get_object_or_404(ServiceProvider, pk=pk)
+    initial = {
+        "name": provider.name,
+        "callbacks": "\n".join(provider.redirect_uris.split()),
+        "grant_types": registration.grant_types_of(provider),
+        "auth_method": provider.token_endpoint_auth_method,
+        "signing_alg": provider.token_endpoint_auth_signing_alg,
+    }
+    form = ServiceProviderForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            registration.update_service_provider(provider, **form.arguments())
+        except registration.RegistrationError as exc:
+            form.add_error(None, str(exc))
+        else:
+            changed = ", ".join(form.changed_data) or "nothing"
+            audit.record(request, AuditEntry.SP_EDIT, provider.client_id, f"changed: {changed}")
+            messages.success(request, f"Saved {provider.name}.")
+            return redirect("console:provider-detail", pk=provider.pk)
+    context = {"form": form, "provider": provider, "registering": False}
+    return render(request, "console/providers/form.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def provider_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    provider = get_object_or_404(ServiceProvider, pk=pk)
+    certificate = Certificate.objects.filter(alias=provider.client_id).first()
+    if request.method == "POST":
+        client_id, name = provider.client_id, provider.name
+        with_certificate = certificate is not None and request.POST.get("delete_certificate")
+        with transaction.atomic():
+            provider.delete()
+            if with_certificate:
+                keystore.delete_certificate(client_id)
+        detail = f"{name}; certificate deleted too" if with_certificate else name
+        audit.record(request, AuditEntry.SP_DELETE, client_id, detail)
+        if with_certificate:
+            audit.record(request, AuditEntry.CERT_DELETE, client_id, "with its service provider")
+        messages.success(request, f"Deleted service provider {name}.")
+        return redirect("console:providers")
+    context = {"provider": provider, "certificate": certificate}
+    return render(request, "console/providers/delete.html", context)

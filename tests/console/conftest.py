@@ -1,0 +1,77 @@
+"""Fixtures of the console tests: users, logged-in clients, keystore files.
+
+Certificate files (PEM, DER, PKCS#12, JKS) are built from the session's generated
+keys; nothing here is committed key material.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import jks
+import pytest
+from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
+from django.test import Client
+
+from tests import keys
+
+STORE_PASSWORD = "changeit-test"
+
+
+@pytest.fixture
+def staff_user(django_user_model):
+    return django_user_model.objects.create_user(
+        "operator", password="operator-password-1", is_staff=True
+    )
+
+
+@pytest.fixture
+def plain_user(django_user_model):
+    return django_user_model.objects.create_user("visitor", password="visitor-password-1")
+
+
+@pytest.fixture
+def staff_client(staff_user) -> Client:
+    client = Client()
+    client.force_login(staff_user)
+    return client
+
+
+@pytest.fixture
+def plain_client(plain_user) -> Client:
+    client = Client()
+    client.force_login(plain_user)
+    return client
+
+
+def p12_bytes(pair: keys.KeyPair, password: str = STORE_PASSWORD, name: bytes = b"client") -> bytes:
+    return pkcs12.serialize_key_and_certificates(
+        name, pair.private_key, pair.certificate, None, BestAvailableEncryption(password.encode())
+    )
+
+
+def jks_bytes(pair: keys.KeyPair, password: str = STORE_PASSWORD, alias: str = "client") -> bytes:
+    entry = jks.TrustedCertEntry.new(alias, pair.cert_der)
+    return jks.KeyStore.new("jks", [entry]).saves(password)
+
+
+@pytest.fixture(scope="session")
+def expired_key() -> keys.KeyPair:
+    """An RSA key whose self-signed certificate expired a day ago."""
+    pair = keys.rsa_pair(name="expired-client")
+    start = dt.datetime.now(dt.UTC) - dt.timedelta(days=31)
+    pair.certificate = keys.make_certificate(
+        pair.private_key, "expired-client", days=30, not_before=start
+    )
+    return pair
+
+
+@pytest.fixture(scope="session")
+def expiring_key() -> keys.KeyPair:
+    """An RSA key whose certificate expires in ten days."""
+    pair = keys.rsa_pair(name="expiring-client")
+    start = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+    pair.certificate = keys.make_certificate(
+        pair.private_key, "expiring-client", days=11, not_before=start
+    )
+    return pair
