@@ -29,6 +29,9 @@ if not SECRET_KEY:
 
 AUTHSERVER_ISSUER = env.issuer("http://127.0.0.1:8000")
 
+# A PEM RSA (2048+) private key that signs ID tokens; unset: keys live in the database.
+AUTHSERVER_SIGNING_KEY_FILE = os.environ.get("AUTHSERVER_SIGNING_KEY_FILE", "").strip() or None
+
 ALLOWED_HOSTS = env.hosts(["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 
 INSTALLED_APPS = [
