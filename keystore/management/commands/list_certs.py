@@ -1,0 +1,19 @@
+"""``manage.py list_certs``: one line per imported certificate, by alias."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand
+
+from keystore import services
+
+
+class Command(BaseCommand):
+    help = "List the imported certificates: alias, key, expiry, SHA-256 thumbprint, subject."
+
+    def handle(self, *args, **options):
+        for certificate in services.list_certificates():
+            self.stdout.write(
+                f"{certificate.alias}\t{certificate.key_type} {certificate.key_size}\t"
+                f"{certificate.not_after:%Y-%m-%d}\t{certificate.thumbprint_sha256}\t"
+                f"{certificate.subject}"
+            )

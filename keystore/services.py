@@ -1,0 +1,157 @@
+"""The keystore's model layer: import, look up, export and delete certificates by alias,
+and hand out the public keys that verify a client's signatures.
+
+The management commands and the console call the first group; client authentication
+calls ``verification_keys`` on every token request. That function asks the database
+each time which certificates an alias has (one indexed query for ids and thumbprints),
+so an import, replace or delete made by any server process takes effect at once; it
+parses a PEM only the first time this process meets a thumbprint, keeping the parsed
+keys in a bounded, process-local LRU. Nothing here knows about OAuth: an alias is a name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import OrderedDict
+
+from cryptography import x509
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from keystore import errors
+from keystore.models import Certificate
+from keystore.parsing import parse_certificate
+
+DEFAULT_KEY_CACHE_CAPACITY = 5000
+MAX_ALIAS_CHARS = 255  # Certificate.alias column width
+
+
+def import_certificate(
+    alias: str,
+    data: bytes,
+    *,
+    password: str | None = None,
+    keystore_alias: str | None = None,
+    replace: bool = False,
+    now: dt.datetime | None = None,
+) -> Certificate:
+    """Parse ``data`` and store its certificate under ``alias``: all of the row, or nothing.
+
+    Raises ``AliasExists`` when the alias has a certificate and ``replace`` is false, and
+    whatever ``parse_certificate`` raises for the file.
+    """
+    _check_alias(alias)
+    parsed = parse_certificate(
+        data, password=password, keystore_alias=keystore_alias, now=now or timezone.now()
+    )
+    facts = {
+        "pem": parsed.pem,
+        "subject": parsed.subject,
+        "issuer": parsed.issuer,
+        "serial": parsed.serial,
+        "not_before": parsed.not_before,
+        "not_after": parsed.not_after,
+        "thumbprint_sha256": parsed.thumbprint_sha256,
+        "key_type": parsed.key_type,
+        "key_size": parsed.key_size,
+    }
+    try:
+        with transaction.atomic():
+            if replace:
+                certificate, _ = Certificate.objects.update_or_create(alias=alias, defaults=facts)
+            else:
+                # The unique alias decides a race between two importers, not a prior lookup.
+                certificate = Certificate.objects.create(alias=alias, **facts)
+    except IntegrityError:
+        raise errors.AliasExists(f"alias {alias!r} already has a certificate") from None
+    return certificate
+
+
+def get_certificate(alias: str) -> Certificate:
+    try:
+        return Certificate.objects.get(alias=alias)
+    except Certificate.DoesNotExist:
+        raise errors.UnknownAlias(f"no certificate under alias {alias[:255]!r}") from None
+
+
+def list_certificates() -> QuerySet[Certificate]:
+    return Certificate.objects.all()
+
+
+def export_pem(alias: str) -> str:
+    return get_certificate(alias).pem
+
+
+def delete_certificate(alias: str) -> None:
+    deleted, _ = Certificate.objects.filter(alias=alias).delete()
+    if not deleted:
+        raise errors.UnknownAlias(f"no certificate under alias {alias[:255]!r}")
+
+
+def _check_alias(alias: str) -> None:
+    if not isinstance(alias, str) or not alias.strip():
+        raise errors.InvalidAlias("the alias is empty")
+    if len(alias) > MAX_ALIAS_CHARS:
+        raise errors.InvalidAlias(f"the alias is longer than {MAX_ALIAS_CHARS} characters")
+    if alias != alias.strip() or not alias.isprintable():
+        raise errors.InvalidAlias("the alias has surrounding spaces or unprintable characters")
+
+
+# --- the hot path ------------------------------------------------------------------------
+
+_keys: OrderedDict[str, object] = OrderedDict()  # thumbprint -> public key, LRU order
+_keys_lock = threading.Lock()
+_capacity = DEFAULT_KEY_CACHE_CAPACITY
+
+
+def verification_keys(alias: str, now: dt.datetime) -> list:
+    """Public keys of the alias's certificates valid at ``now`` (not_before <= now < not_after).
+
+    Returns cryptography public-key objects; an empty list for an unknown alias or one
+    whose certificates have all expired.
+    """
+    rows = Certificate.objects.filter(
+        alias=alias, not_before__lte=now, not_after__gt=now
+    ).values_list("id", "thumbprint_sha256")
+    keys = []
+    for pk, thumbprint in rows:
+        with _keys_lock:
+            key = _keys.get(thumbprint)
+            if key is not None:
+                _keys.move_to_end(thumbprint)
+        if key is None:
+            key = _load_key(pk, thumbprint)
+        if key is not None:
+            keys.append(key)
+    return keys
+
+
+def set_key_cache_capacity(capacity: int) -> None:
+    """Bound the parsed-key cache; 0 parses on every call (no caching)."""
+    global _capacity
+    if capacity < 0:
+        raise ValueError("capacity must be zero or more")
+    with _keys_lock:
+        _capacity = capacity
+        while len(_keys) > _capacity:
+            _keys.popitem(last=False)
+
+
+def clear_key_cache() -> None:
+    with _keys_lock:
+        _keys.clear()
+
+
+def _load_key(pk: int, thumbprint: str) -> object | None:
+    pem = Certificate.objects.filter(pk=pk).values_list("pem", flat=True).first()
+    if pem is None:  # deleted between the two queries
+        return None
+    key = x509.load_pem_x509_certificate(pem.encode("ascii")).public_key()
+    with _keys_lock:
+        if _capacity:
+            _keys[thumbprint] = key
+            while len(_keys) > _capacity:
+                _keys.popitem(last=False)
+    return key
