@@ -109,3 +109,48 @@ def ec_pair(curve=ec.SECP256R1, alg: str = "ES256", name: str = "ec-client") -> 
 def ed25519_pair(name: str = "ed-client") -> KeyPair:
     key = ed25519.Ed25519PrivateKey.generate()
     return KeyPair(key, make_certificate(key, name), "EdDSA")
+
+
+def pkcs12_bytes(pair: KeyPair, password: str | None, *, name: str = "client",
+                 extra: tuple[tuple[str, x509.Certificate], ...] = (),
+                 with_key: bool = True) -> bytes:
+    """A PKCS#12 file holding ``pair``'s key and certificate (or, without the key, only
+    certificates), plus ``extra`` named certificates."""
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    encryption = (
+        serialization.BestAvailableEncryption(password.encode())
+        if password
+        else serialization.NoEncryption()
+    )
+    cas = [pkcs12.PKCS12Certificate(cert, alias.encode()) for alias, cert in extra]
+    if not with_key:
+        cas.insert(0, pkcs12.PKCS12Certificate(pair.certificate, name.encode()))
+    return pkcs12.serialize_key_and_certificates(
+        name.encode(),
+        pair.private_key if with_key else None,
+        pair.certificate if with_key else None,
+        cas or None,
+        encryption,
+    )
+
+
+def jks_bytes(password: str, *private_entries: tuple[str, KeyPair],
+              trusted: tuple[tuple[str, x509.Certificate], ...] = ()) -> bytes:
+    """A Java keystore (JKS) with a private-key entry per ``(alias, pair)`` (the key and
+    its one-certificate chain) and a trusted-certificate entry per ``trusted`` item."""
+    import jks
+
+    entries = []
+    for alias, pair in private_entries:
+        pkcs8 = pair.private_key.private_bytes(
+            serialization.Encoding.DER,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        entries.append(jks.PrivateKeyEntry.new(alias, [pair.cert_der], pkcs8))
+    for alias, cert in trusted:
+        entries.append(
+            jks.TrustedCertEntry.new(alias, cert.public_bytes(serialization.Encoding.DER))
+        )
+    return jks.KeyStore.new("jks", entries).saves(password)
