@@ -4,12 +4,23 @@ The upload goes to ``keystore.services.import_certificate``, the function behind
 ``manage.py import_cert``; its refusals (no certificate in the file, expired, RSA
 under 2048 bits, unsupported key type, alias taken without replace, a wrong password)
 come back as one form error carrying the same one-line message the command prints,
-``FILE: reason``, with the uploaded file's name as FILE.
+``FILE: reason``, with the uploaded file's name as FILE. Where the command adds a hint
+naming one of its options, the form puts the hint on the matching field instead.
 """
 
 from __future__ import annotations
 
 from django import forms
+
+from keystore import errors
+
+# import_cert appends a hint naming its option; here the hint goes on the form field.
+FIELD_HINTS = {
+    errors.AliasExists.reason: ("replace", "Tick this to replace the current certificate."),
+    errors.WrongPassword.reason: ("password", "Enter the password of the keystore file."),
+    errors.AmbiguousKeystore.reason: ("keystore_alias", "Name the entry to import."),
+    errors.UnknownKeystoreAlias.reason: ("keystore_alias", "No entry has this name."),
+}
 
 
 class ImportCertificateForm(forms.Form):
@@ -42,3 +53,10 @@ class ImportCertificateForm(forms.Form):
 
     def clean_alias(self) -> str:
         return self.cleaned_data["alias"].strip()
+
+    def refused(self, filename: str, error: errors.KeystoreError) -> None:
+        """Show a refusal of ``keystore.services.import_certificate``."""
+        self.add_error(None, f"{filename}: {error}")
+        field, hint = FIELD_HINTS.get(error.reason, (None, ""))
+        if field:
+            self.add_error(field, hint)

@@ -59,8 +59,7 @@ def certificate_import(request: HttpRequest) -> HttpResponse:
                 replace=data["replace"],
             )
         except KeystoreError as exc:
-            # The line import_cert prints, with the uploaded file's name as FILE.
-            form.add_error(None, f"{upload.name}: {exc}")
+            form.refused(upload.name, exc)
         else:
             replaced = existed and data["replace"]
             action = AuditEntry.CERT_REPLACE if replaced else AuditEntry.CERT_IMPORT
