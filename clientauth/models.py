@@ -20,6 +20,12 @@ from clientauth.constants import (
     PRIVATE_KEY_JWT,
 )
 
+# Registered grant (RFC 7591 wire name) -> DOT's name for it.
+DOT_GRANT_NAMES = {
+    "authorization_code": AbstractApplication.GRANT_AUTHORIZATION_CODE,
+    "client_credentials": AbstractApplication.GRANT_CLIENT_CREDENTIALS,
+}
+
 
 class ServiceProvider(AbstractApplication):
     AUTH_METHOD_CHOICES = [
@@ -35,6 +41,10 @@ class ServiceProvider(AbstractApplication):
     token_endpoint_auth_signing_alg = models.CharField(
         max_length=16, choices=SIGNING_ALG_CHOICES, blank=True, default=""
     )
+    # RFC 7591 section 2 "grant_types", comma-separated wire names. DOT's single
+    # authorization_grant_type cannot hold several; it is kept as a summary, and an
+    # empty list falls back to it (rows made without clientauth.registration).
+    grant_types = models.CharField(max_length=255, blank=True, default="")
 
     class Meta(AbstractApplication.Meta):
         swappable = "OAUTH2_PROVIDER_APPLICATION_MODEL"
@@ -42,6 +52,25 @@ class ServiceProvider(AbstractApplication):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.client_id})"
+
+    @property
+    def grant_type_list(self) -> list[str]:
+        return [g for g in self.grant_types.split(",") if g]
+
+    def allows_grant_type(self, *grant_types: str) -> bool:
+        """DOT asks with its own names (``GRANT_TYPE_MAPPING``); answer from the list.
+
+        DOT allows ``refresh_token`` to any client of a grant that can issue a refresh
+        token; here it is allowed only when registered.
+        """
+        registered = self.grant_type_list
+        if not registered:
+            return super().allows_grant_type(*grant_types)
+        from oauth2_provider.oauth2_validators import GRANT_TYPE_MAPPING
+
+        if set(grant_types) == set(GRANT_TYPE_MAPPING["refresh_token"]):
+            return "refresh_token" in registered
+        return any(DOT_GRANT_NAMES.get(g) in grant_types for g in registered)
 
 
 class JtiRecord(models.Model):

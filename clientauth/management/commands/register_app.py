@@ -1,0 +1,76 @@
+"""``manage.py register_app``: register a service provider and print its credentials.
+
+Prints "OAuth Client Key" and "OAuth Client Secret" as WSO2's console shows them, or,
+with ``--json``, one JSON object with ``client_id`` and ``client_secret``. All
+validation is ``clientauth.registration``'s, shared with the console.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from clientauth import registration
+from clientauth.constants import ASYMMETRIC_ALGORITHMS, AUTH_METHODS, PRIVATE_KEY_JWT
+
+
+class Command(BaseCommand):
+    help = "Register a service provider (OAuth client) and print its client key and secret."
+
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        # argparse would print the whole usage block; bad input gets one line here.
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+
+        def error(message: str):
+            if parser.called_from_command_line:
+                parser.exit(2, f"{parser.prog}: error: {message} (see --help)\n")
+            raise CommandError(f"Error: {message}")
+
+        parser.error = error
+        return parser
+
+    def add_arguments(self, parser):
+        parser.add_argument("--name", required=True, help="display name of the application")
+        parser.add_argument(
+            "--callback",
+            action="append",
+            default=[],
+            metavar="URL",
+            help="redirect URI; repeat for several",
+        )
+        parser.add_argument(
+            "--grant-types",
+            default=",".join(registration.DEFAULT_GRANT_TYPES),
+            metavar="LIST",
+            help=f"comma-separated, from {', '.join(registration.GRANT_TYPES)}",
+        )
+        parser.add_argument(
+            "--auth-method", default=PRIVATE_KEY_JWT, help=f"one of {', '.join(AUTH_METHODS)}"
+        )
+        parser.add_argument(
+            "--signing-alg",
+            default="",
+            metavar="ALG",
+            help=f"pin the assertion algorithm, one of {', '.join(ASYMMETRIC_ALGORITHMS)}",
+        )
+        parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+    def handle(self, *args, **options):
+        try:
+            provider, secret = registration.register_service_provider(
+                name=options["name"],
+                callbacks=options["callback"],
+                grant_types=registration.parse_grant_types(options["grant_types"]),
+                auth_method=options["auth_method"],
+                signing_alg=options["signing_alg"],
+            )
+        except registration.RegistrationError as exc:
+            raise CommandError(str(exc)) from None
+        if options["json"]:
+            self.stdout.write(
+                json.dumps({"client_id": provider.client_id, "client_secret": secret})
+            )
+        else:
+            self.stdout.write(f"OAuth Client Key: {provider.client_id}")
+            self.stdout.write(f"OAuth Client Secret: {secret}")

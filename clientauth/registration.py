@@ -1,0 +1,183 @@
+"""Registering and editing service providers (OAuth clients), with all their validation.
+
+``register_service_provider`` is the one function behind ``manage.py register_app``
+and the console's registration form, so both refuse exactly the same input with the
+same ``RegistrationError`` message. Metadata follow RFC 7591 section 2 names:
+``redirect_uris`` (callbacks), ``grant_types``, ``token_endpoint_auth_method``,
+``token_endpoint_auth_signing_alg``. The client is always confidential; its secret is
+returned in plaintext once and stored hashed (DOT's ``hash_client_secret``).
+
+It deliberately does not implement dynamic client registration (RFC 7591 endpoints)
+or certificates: a client's keys are imported into ``keystore`` under its client ID.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django.db import transaction
+
+from clientauth.constants import ASYMMETRIC_ALGORITHMS, AUTH_METHODS, PRIVATE_KEY_JWT
+from clientauth.models import ServiceProvider
+
+AUTHORIZATION_CODE = "authorization_code"
+REFRESH_TOKEN = "refresh_token"
+CLIENT_CREDENTIALS = "client_credentials"
+GRANT_TYPES = (AUTHORIZATION_CODE, REFRESH_TOKEN, CLIENT_CREDENTIALS)
+DEFAULT_GRANT_TYPES = GRANT_TYPES
+MAX_NAME_CHARS = 255
+
+
+class RegistrationError(ValueError):
+    """Refused registration metadata; ``str()`` is one line naming the problem."""
+
+    reason = "invalid_client_metadata"  # RFC 7591 section 3.2.2
+
+
+class InvalidRedirectUri(RegistrationError):
+    reason = "invalid_redirect_uri"  # RFC 7591 section 3.2.2
+
+
+def register_service_provider(
+    *,
+    name: str,
+    callbacks: list[str],
+    grant_types: list[str],
+    auth_method: str,
+    signing_alg: str = "",
+    user=None,
+) -> tuple[ServiceProvider, str]:
+    """Create a confidential client; return it and its plaintext secret (shown once)."""
+    provider = ServiceProvider(client_type=ServiceProvider.CLIENT_CONFIDENTIAL, user=user)
+    _apply(provider, name, callbacks, grant_types, auth_method, signing_alg)
+    # The model generates the secret on instantiation and hashes it on save: the
+    # plaintext exists only here.
+    secret = provider.client_secret
+    provider.save()
+    return provider, secret
+
+
+def update_service_provider(
+    provider: ServiceProvider,
+    *,
+    name: str,
+    callbacks: list[str],
+    grant_types: list[str],
+    auth_method: str,
+    signing_alg: str = "",
+) -> ServiceProvider:
+    """Change a client's metadata under the same rules; its ID and secret stay."""
+    _apply(provider, name, callbacks, grant_types, auth_method, signing_alg)
+    with transaction.atomic():
+        provider.save()
+    return provider
+
+
+def grant_types_of(provider: ServiceProvider) -> list[str]:
+    """The client's grants by their RFC 7591 names, also for rows made without this module."""
+    registered = provider.grant_type_list
+    if registered:
+        return registered
+    if provider.authorization_grant_type == ServiceProvider.GRANT_AUTHORIZATION_CODE:
+        return [AUTHORIZATION_CODE, REFRESH_TOKEN]
+    if provider.authorization_grant_type == ServiceProvider.GRANT_CLIENT_CREDENTIALS:
+        return [CLIENT_CREDENTIALS]
+    return []
+
+
+def parse_grant_types(value: str) -> list[str]:
+    """A comma-separated list as ``register_app --grant-types`` takes it."""
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _apply(provider, name, callbacks, grant_types, auth_method, signing_alg) -> None:
+    grants = _grant_types(grant_types)
+    provider.name = _name(name)
+    provider.redirect_uris = " ".join(_callbacks(callbacks, grants))
+    provider.grant_types = ",".join(grants)
+    # DOT's single grant field is what DOT itself and its admin read; the list above
+    # is what ServiceProvider.allows_grant_type answers from.
+    provider.authorization_grant_type = (
+        ServiceProvider.GRANT_AUTHORIZATION_CODE
+        if AUTHORIZATION_CODE in grants
+        else ServiceProvider.GRANT_CLIENT_CREDENTIALS
+    )
+    provider.token_endpoint_auth_method = _auth_method(auth_method)
+    provider.token_endpoint_auth_signing_alg = _signing_alg(signing_alg, auth_method)
+
+
+def _name(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise RegistrationError("the name is empty")
+    if len(name) > MAX_NAME_CHARS or not name.isprintable():
+        raise RegistrationError(
+            f"the name must be printable and at most {MAX_NAME_CHARS} characters"
+        )
+    return name
+
+
+def _grant_types(grant_types: list[str]) -> list[str]:
+    grants: list[str] = []
+    for grant in grant_types:
+        if grant not in GRANT_TYPES:
+            raise RegistrationError(
+                f"unknown grant type {grant[:64]!r} (choose from {', '.join(GRANT_TYPES)})"
+            )
+        if grant not in grants:
+            grants.append(grant)
+    if not grants:
+        raise RegistrationError("at least one grant type is required")
+    if grants == [REFRESH_TOKEN]:
+        # Nothing would ever issue this client a refresh token to use.
+        raise RegistrationError("refresh_token needs authorization_code beside it")
+    return grants
+
+
+def _callbacks(callbacks: list[str], grants: list[str]) -> list[str]:
+    """RFC 6749 section 3.1.2: absolute URIs without a fragment; http(s) only here."""
+    urls: list[str] = []
+    for url in callbacks:
+        try:
+            parts = urlsplit(url) if isinstance(url, str) else None
+        except ValueError:  # e.g. an unclosed IPv6 bracket
+            parts = None
+        if (
+            parts is None
+            or parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or parts.fragment
+            or "#" in url
+            or any(ch.isspace() for ch in url)
+            or not url.isprintable()
+        ):
+            raise InvalidRedirectUri(
+                f"callback URL {str(url)[:200]!r} must be an absolute http(s) URL "
+                "without a fragment"
+            )
+        if url not in urls:
+            urls.append(url)
+    if AUTHORIZATION_CODE in grants and not urls:
+        raise InvalidRedirectUri("authorization_code needs at least one callback URL")
+    return urls
+
+
+def _auth_method(auth_method: str) -> str:
+    if auth_method not in AUTH_METHODS:
+        raise RegistrationError(
+            f"unknown client authentication method {str(auth_method)[:64]!r} "
+            f"(choose from {', '.join(AUTH_METHODS)})"
+        )
+    return auth_method
+
+
+def _signing_alg(signing_alg: str, auth_method: str) -> str:
+    signing_alg = signing_alg or ""
+    if signing_alg and signing_alg not in ASYMMETRIC_ALGORITHMS:
+        raise RegistrationError(
+            f"unknown signing algorithm {signing_alg[:32]!r} "
+            f"(choose from {', '.join(ASYMMETRIC_ALGORITHMS)})"
+        )
+    if signing_alg and auth_method != PRIVATE_KEY_JWT:
+        raise RegistrationError(f"a signing algorithm applies only to {PRIVATE_KEY_JWT}")
+    return signing_alg
