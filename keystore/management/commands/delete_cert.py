@@ -3,13 +3,14 @@ authenticate with a key from it, in every server process, from the next request.
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from keystore import services
 from keystore.errors import KeystoreError
+from keystore.management import base
 
 
-class Command(BaseCommand):
+class Command(base.Command):
     help = "Delete the certificate imported under ALIAS."
 
     def add_arguments(self, parser):

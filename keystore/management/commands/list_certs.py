@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
-
 from keystore import services
+from keystore.management import base
 
 
-class Command(BaseCommand):
+class Command(base.Command):
     help = "List the imported certificates: alias, key, expiry, SHA-256 thumbprint, subject."
 
     def handle(self, *args, **options):

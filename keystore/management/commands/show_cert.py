@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from keystore import services
 from keystore.errors import KeystoreError
+from keystore.management import base
 
 
-class Command(BaseCommand):
+class Command(base.Command):
     help = "Show the certificate imported under ALIAS."
 
     def add_arguments(self, parser):
