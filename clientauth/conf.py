@@ -96,7 +96,12 @@ def _int(values: dict, key: str, minimum: int = 0) -> int:
 
 @lru_cache(maxsize=1)
 def policy() -> Policy:
-    values = merged()
+    """The policy in force, from settings; rebuilt after a settings change."""
+    return build_policy(merged(), settings.AUTHSERVER_ISSUER)
+
+
+def build_policy(values: dict[str, object], issuer: str) -> Policy:
+    """A Policy from a complete dict of PRIVATE_KEY_JWT values (DEFAULTS plus overrides)."""
     algorithms = values["ALLOWED_ALGORITHMS"]
     if isinstance(algorithms, str) or not all(a in ASYMMETRIC_ALGORITHMS for a in algorithms):
         raise ImproperlyConfigured(
@@ -115,7 +120,7 @@ def policy() -> Policy:
         allowed_algorithms=frozenset(algorithms),
         strict_audience=bool(values["STRICT_AUDIENCE"]),
         max_assertion_bytes=_int(values, "MAX_ASSERTION_BYTES", 256),
-        issuer=settings.AUTHSERVER_ISSUER,
+        issuer=issuer,
     )
 
 
