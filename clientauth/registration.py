@@ -91,19 +91,25 @@ def parse_grant_types(value: str) -> list[str]:
 
 
 def _apply(provider, name, callbacks, grant_types, auth_method, signing_alg) -> None:
+    # Everything is validated before anything is assigned: a refused edit leaves the
+    # instance as it was.
     grants = _grant_types(grant_types)
-    provider.name = _name(name)
-    provider.redirect_uris = " ".join(_callbacks(callbacks, grants))
-    provider.grant_types = ",".join(grants)
-    # DOT's single grant field is what DOT itself and its admin read; the list above
-    # is what ServiceProvider.allows_grant_type answers from.
-    provider.authorization_grant_type = (
-        ServiceProvider.GRANT_AUTHORIZATION_CODE
-        if AUTHORIZATION_CODE in grants
-        else ServiceProvider.GRANT_CLIENT_CREDENTIALS
-    )
-    provider.token_endpoint_auth_method = _auth_method(auth_method)
-    provider.token_endpoint_auth_signing_alg = _signing_alg(signing_alg, auth_method)
+    values = {
+        "name": _name(name),
+        "redirect_uris": " ".join(_callbacks(callbacks, grants)),
+        "grant_types": ",".join(grants),
+        # DOT's single grant field is what DOT itself and its admin read; the list above
+        # is what ServiceProvider.allows_grant_type answers from.
+        "authorization_grant_type": (
+            ServiceProvider.GRANT_AUTHORIZATION_CODE
+            if AUTHORIZATION_CODE in grants
+            else ServiceProvider.GRANT_CLIENT_CREDENTIALS
+        ),
+        "token_endpoint_auth_method": _auth_method(auth_method),
+        "token_endpoint_auth_signing_alg": _signing_alg(signing_alg, auth_method),
+    }
+    for field, value in values.items():
+        setattr(provider, field, value)
 
 
 def _name(name: str) -> str:

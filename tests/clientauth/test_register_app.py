@@ -170,3 +170,29 @@ def test_rows_without_a_grant_list_keep_dots_behaviour():
     )
     assert allowed(provider, "client_credentials")
     assert not allowed(provider, "authorization_code")
+
+
+def test_update_keeps_credentials_and_validates_the_same_way():
+    from clientauth.registration import grant_types_of, update_service_provider
+
+    provider, secret = register_service_provider(
+        name="App", callbacks=[CALLBACK], grant_types=["authorization_code"],
+        auth_method="private_key_jwt",
+    )  # fmt: skip
+    client_id, stored_secret = provider.client_id, provider.client_secret
+    update_service_provider(
+        provider, name="Batch", callbacks=[], grant_types=["client_credentials"],
+        auth_method="client_secret_basic",
+    )  # fmt: skip
+    provider = ServiceProvider.objects.get(pk=provider.pk)
+    assert (provider.client_id, provider.client_secret) == (client_id, stored_secret)
+    assert check_password(secret, provider.client_secret)
+    assert grant_types_of(provider) == ["client_credentials"]
+    assert allowed(provider, "client_credentials") and not allowed(provider, "authorization_code")
+    with pytest.raises(RegistrationError):
+        update_service_provider(
+            provider, name="Renamed", callbacks=[], grant_types=["authorization_code"],
+            auth_method="private_key_jwt",
+        )  # fmt: skip
+    assert provider.name == "Batch"  # untouched in memory too
+    assert ServiceProvider.objects.get(pk=provider.pk).name == "Batch"

@@ -170,3 +170,9 @@ def test_expiry_checks(rsa_key, ec_key, ed_key):
     found = {(m.id, m.msg.split("'")[1]) for m in check_certificate_expiry(now=at)}
     assert found == {("keystore.W001", "soon"), ("keystore.W002", "gone")}
     assert services.verification_keys("gone", at) == []
+
+
+def test_expiry_check_is_registered():
+    from django.core.checks import registry
+
+    assert check_certificate_expiry in registry.registry.get_checks()
