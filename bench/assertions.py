@@ -1,0 +1,120 @@
+"""Client keys, their certificates, and files of pre-signed token request bodies.
+
+Keys are generated at run time into the run's temporary directory and never leave it.
+Each body is a complete ``client_credentials`` request authenticated by a fresh
+client assertion (RFC 7523 section 2.2) with a unique ``jti``: the server accepts
+every ``jti`` once, so a body is good for exactly one token. Signing runs in a
+process pool because RS256 signing (~0.4 ms) dominates the preparation of a run.
+Called by ``bench.run``; nothing here touches Django.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import uuid
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from urllib.parse import urlencode
+
+import jwt
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.x509.oid import NameOID
+
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+ALGORITHMS = ("RS256", "ES256", "EdDSA")
+
+
+def generate_key(alg: str):
+    if alg == "RS256":
+        return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    if alg == "ES256":
+        return ec.generate_private_key(ec.SECP256R1())
+    if alg == "EdDSA":
+        return ed25519.Ed25519PrivateKey.generate()
+    raise ValueError(f"unsupported algorithm {alg}")
+
+
+def self_signed_pem(key, common_name: str) -> bytes:
+    """A one-year self-signed certificate for ``key``, as the client would register."""
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = dt.datetime.now(dt.UTC)
+    algorithm = None if isinstance(key, ed25519.Ed25519PrivateKey) else hashes.SHA256()
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=365))
+        .sign(key, algorithm)
+    )
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
+def private_pem(key) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
+def _sign_chunk(args: tuple[bytes, str, str, str, int, int]) -> list[str]:
+    key_pem, alg, client_id, audience, count, lifetime = args
+    key = serialization.load_pem_private_key(key_pem, password=None)
+    now = int(time.time())
+    lines = []
+    for _ in range(count):
+        claims = {
+            "iss": client_id,
+            "sub": client_id,
+            "aud": audience,
+            "jti": uuid.uuid4().hex,
+            "iat": now,
+            "exp": now + lifetime,
+        }
+        assertion = jwt.encode(claims, key, algorithm=alg)
+        lines.append(
+            urlencode(
+                {
+                    "grant_type": "client_credentials",
+                    "client_assertion_type": ASSERTION_TYPE,
+                    "client_assertion": assertion,
+                }
+            )
+        )
+    return lines
+
+
+def write_bodies(
+    path: Path,
+    key,
+    alg: str,
+    client_id: str,
+    audience: str,
+    count: int,
+    lifetime: int = 3000,
+    processes: int = 2,
+) -> Path:
+    """Write ``count`` single-use request bodies, one per line, to ``path``."""
+    key_pem = private_pem(key)
+    chunk = max(1, -(-count // (processes * 4)))
+    jobs = []
+    left = count
+    while left > 0:
+        n = min(chunk, left)
+        jobs.append((key_pem, alg, client_id, audience, n, lifetime))
+        left -= n
+    with ProcessPoolExecutor(max_workers=processes) as pool, path.open("w") as out:
+        for lines in pool.map(_sign_chunk, jobs):
+            out.write("\n".join(lines))
+            out.write("\n")
+    return path
+
+
+def secret_body() -> str:
+    return urlencode({"grant_type": "client_credentials"})

@@ -1,0 +1,150 @@
+"""Writes a run's figures into bench/RESULTS.md, keeping the hand-written analysis.
+
+The file holds two generated blocks between HTML comment markers: the scenario table
+(``make bench`` / ``make bench-quick``) and the leak check (``make bench-leak``). A run
+replaces only its own block; everything outside the markers (the profile, "Where the
+time goes") is left as written. Called by ``bench.run``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import platform
+import re
+from importlib.metadata import version
+from pathlib import Path
+
+HEADER = "# Token endpoint benchmark\n"
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            model = line.split(":", 1)[1].strip()
+            break
+    mem_kib = 0
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            mem_kib = int(line.split()[1])
+    import os
+
+    return f"{os.cpu_count()} cores, {model}, {mem_kib / 1024 / 1024:.1f} GiB memory"
+
+
+def versions() -> str:
+    names = ("django", "django-oauth-toolkit", "pyjwt", "cryptography", "gunicorn")
+    parts = [f"Python {platform.python_version()}"]
+    parts += [f"{n} {version(n)}" for n in names]
+    return ", ".join(parts)
+
+
+def _fmt(x: float, digits: int = 2) -> str:
+    return "n/a" if x != x else f"{x:.{digits}f}"
+
+
+def _row(r: dict) -> str:
+    statuses = ", ".join(f"{k}: {v}" for k, v in sorted(r["statuses"].items()))
+    socket = {k: v for k, v in r["socket_errors"].items() if v}
+    detail = "; ".join(
+        x for x in (statuses, ", ".join(f"{k}: {v}" for k, v in socket.items())) if x
+    )
+    return (
+        f"| {r['stack_label']} | {r['label']} | {r['tokens']} | {r['tokens_per_s']:.0f} | "
+        f"{r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {_fmt(r['cpu_ms_per_token'])} | "
+        f"{_fmt(r['server_cpu_ms_per_token'])} | {r['peak_rss_mib']:.0f} | {r['non_200']}"
+        f"{' (' + detail + ')' if detail else ''} |"
+    )
+
+
+def ratios(results: list[dict]) -> list[str]:
+    lines = []
+    for stack in dict.fromkeys(r["stack_label"] for r in results):
+        by = {r["scenario"]: r for r in results if r["stack_label"] == stack}
+        for key in ("rs256", "es256", "eddsa"):
+            if key not in by:
+                continue
+            jwt_cpu = by[key]["cpu_ms_per_token"]
+            parts = []
+            if "hashed" in by:
+                parts.append(
+                    f"hashed secret costs {by['hashed']['cpu_ms_per_token'] / jwt_cpu:.0f}x"
+                )
+            if "plain" in by:
+                parts.append(
+                    f"it costs {jwt_cpu / by['plain']['cpu_ms_per_token']:.2f}x a plain secret"
+                )
+            if parts:
+                lines.append(f"- {stack}, {by[key]['label']}: " + "; ".join(parts))
+    return lines
+
+
+def main_block(args: argparse.Namespace, results: list[dict], command: str, secs: float) -> str:
+    mode = "quick" if args.quick else "full"
+    out = [
+        f"Generated {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC by `{command}` "
+        f"({mode} mode, {secs:.0f} s).",
+        "",
+        f"- Versions: {versions()}",
+        f"- Machine: {machine()}; load generator wrk on the same machine",
+        f"- Server: `gunicorn -c gunicorn.conf.py authserver.wsgi`, {args.workers} sync workers,"
+        " DJANGO_DEBUG=0",
+        f"- Load: {args.connections} connections, {args.threads} wrk threads; {args.warmup:g} s"
+        f" warm-up then {args.duration:g} s per scenario ({args.hashed_duration:g} s for the"
+        " hashed secret, at one connection a worker), each assertion used once",
+        "",
+        "| stack | scenario | tokens | tokens/s | p50 ms | p99 ms | CPU ms/token | "
+        "of which gunicorn | peak RSS/worker MiB | non-200 |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        *[_row(r) for r in results],
+        "",
+        "CPU ms/token: gunicorn master and workers, plus (PostgreSQL + Redis) the backends of",
+        "the benchmark's database, PostgreSQL's WAL writer/checkpointer/background writer and",
+        "redis-server, divided by the access tokens the server wrote.",
+        "",
+        "Ratios (CPU per token, same run):",
+        "",
+        *ratios(results),
+    ]
+    return "\n".join(out)
+
+
+def leak_block(results: list[dict], command: str) -> str:
+    r = results[0]
+    samples = r.get("leak_samples", [])
+    out = [
+        f"Generated {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC by `{command}`: "
+        f"{r['tokens']} RS256 tokens on {r['stack_label']}, {r['tokens_per_s']:.0f} tokens/s,"
+        f" non-200 {r['non_200']}.",
+        "",
+        "| tokens issued | RSS per worker (MiB) |",
+        "| ---: | --- |",
+    ]
+    if samples:
+        picks = [samples[0], samples[len(samples) // 2], samples[-1]]
+        for tokens, rss in picks:
+            out.append(f"| {tokens} | {', '.join(f'{k / 1024:.1f}' for k in rss)} |")
+    out.append("")
+    out.append(f"Peak RSS (VmHWM) of the largest worker over the run: {r['peak_rss_mib']:.1f} MiB.")
+    return "\n".join(out)
+
+
+def _replace_block(text: str, name: str, body: str) -> str:
+    start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
+    block = f"{start}\n{body}\n{end}"
+    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
+    if pattern.search(text):
+        return pattern.sub(lambda _: block, text)
+    title = {"main": "## Figures", "leak": "## Leak check"}[name]
+    return text.rstrip("\n") + f"\n\n{title}\n\n{block}\n"
+
+
+def write(args: argparse.Namespace, results: list[dict], command: str, secs: float) -> None:
+    path: Path = args.output
+    text = path.read_text() if path.exists() else HEADER
+    if args.leak:
+        text = _replace_block(text, "leak", leak_block(results, command))
+    else:
+        text = _replace_block(text, "main", main_block(args, results, command, secs))
+    path.write_text(text)
