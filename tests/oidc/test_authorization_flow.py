@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from jwcrypto import jwk, jwt
+from oauth2_provider.models import get_access_token_model
 
 from oidc import keys
 from tests.oidc.conftest import REDIRECT_URI, authorize, exchange, pkce_pair
@@ -62,6 +63,9 @@ def test_code_flow_issues_rs256_id_token_with_server_kid_and_nonce(client, user,
     assert claims["email"] == "alice@example.org"
     assert claims["preferred_username"] == "alice"
     assert claims["name"] == "Alice Liddell"
+    # The access token is linked to the ID token it came with (found by the server's kid).
+    access = get_access_token_model().objects.get(token=body["access_token"])
+    assert access.id_token is not None and str(access.id_token.jti) == claims["jti"]
 
 
 def test_application_algorithm_field_does_not_matter(client, user, secret_client):
