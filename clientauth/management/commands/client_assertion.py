@@ -12,6 +12,7 @@ import time
 import uuid
 
 import jwt
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from django.core.management.base import BaseCommand, CommandError
 
@@ -25,10 +26,9 @@ _DEFAULT_ALG = {"RSA": "RS256", "EC": "ES256", "OKP": "EdDSA"}
 
 
 def _key_kind(key: object) -> str:
-    name = type(key).__name__
-    if "RSA" in name:
+    if isinstance(key, rsa.RSAPrivateKey):
         return "RSA"
-    if "EllipticCurve" in name:
+    if isinstance(key, ec.EllipticCurvePrivateKey):
         return "EC"
     return "OKP"
 
