@@ -7,6 +7,7 @@ policy; its defaults live in ``clientauth.conf``, so this dict names only overri
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -46,16 +47,27 @@ INSTALLED_APPS = [
     "keystore",
     "oidc",
     "console",
+    "axes",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Serves the console's CSS from the app folders under gunicorn too (no collectstatic).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: it turns a locked-out login into its 429 answer.
+    "axes.middleware.AxesMiddleware",
+]
+
+# django-axes first: it refuses a locked-out username+address before any password check.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "authserver.urls"
@@ -94,8 +106,45 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
+WHITENOISE_USE_FINDERS = True
 
 LOGIN_URL = "/accounts/login/"
+
+# Console login brute-force protection (django-axes): five failures for one username
+# from one address lock that pair out for 15 minutes; a success clears the count.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = dt.timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# The address is the peer's unless a trusted proxy in front sets X-Forwarded-For: a
+# client must not pick its own address and so escape the lockout.
+BEHIND_PROXY = env.flag("DJANGO_BEHIND_PROXY", default=False)
+if BEHIND_PROXY:
+    AXES_IPWARE_PROXY_COUNT = 1
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+
+# Browser-facing protections, always on.
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+
+# Served over HTTPS (an https issuer, or DJANGO_SECURE=1): cookies only over TLS, HSTS,
+# and plain-HTTP requests redirected. Behind a TLS-terminating proxy, DJANGO_BEHIND_PROXY=1
+# trusts its X-Forwarded-Proto header (the proxy must overwrite any the client sent).
+SECURE = env.flag("DJANGO_SECURE", default=AUTHSERVER_ISSUER.startswith("https://"))
+if SECURE:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.flag("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.flag("DJANGO_HSTS_PRELOAD", default=True)
+    if BEHIND_PROXY:
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 LOGIN_REDIRECT_URL = "/console/"
 
 # Service providers are this project's own model, swapped in before the first migration.
@@ -119,7 +168,19 @@ OAUTH2_PROVIDER = {
         "introspection": "Introspect tokens",
     },
     "DEFAULT_SCOPES": ["read"],
-    "ALLOWED_REDIRECT_URI_SCHEMES": ["http", "https"],
+    # RFC 9700 (OAuth 2.0 Security BCP): enforce every recommendation DOT can enforce.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    # Plain-http callbacks only where the server itself is not on https (development).
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"] if SECURE else ["http", "https"],
 }
 
 # Private Key JWT client authentication (RFC 7523, OIDC Core 9). Keys and defaults:
