@@ -246,9 +246,7 @@ def key_fits(alg: str, key: Any) -> bool:
     if alg in RSA_ALGORITHMS:
         return isinstance(key, rsa.RSAPublicKey)
     if alg in _EC_CURVES:
-        return isinstance(key, ec.EllipticCurvePublicKey) and isinstance(
-            key.curve, _EC_CURVES[alg]
-        )
+        return isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, _EC_CURVES[alg])
     if alg == "Ed25519":
         return isinstance(key, ed25519.Ed25519PublicKey)
     return isinstance(key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey)
@@ -318,7 +316,13 @@ def check_audience(claims: dict, policy: Policy, client: ClientInfo) -> None:
 
 def _numeric_date(claims: dict, name: str, client: ClientInfo) -> float:
     value = claims[name]
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise errors.InvalidClaim(f"{name} is not a NumericDate", client_id=client.client_id)
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:  # an integer beyond any float: no date at all
+        finite = False
+    if not finite:
         raise errors.InvalidClaim(f"{name} is not a NumericDate", client_id=client.client_id)
     return value
 

@@ -54,7 +54,7 @@ def explain_assertion(
         verified = verify_client_assertion(
             assertion,
             find_client=lookup.find_client,
-            find_keys=lookup.keys_at(now),
+            find_keys=lookup.keys_at(now, policy),
             policy=policy,
             now=now,
             client_id=client_id or None,

@@ -41,7 +41,7 @@ def authenticate(creds: Credentials, *, policy: conf.Policy, now: float) -> Auth
         verified = verify_client_assertion(
             creds.assertion,
             find_client=lookup.find_client,
-            find_keys=lookup.keys_at(now),
+            find_keys=lookup.keys_at(now, policy),
             policy=policy,
             now=now,
             client_id=creds.client_id,
@@ -105,8 +105,11 @@ class ClientAuthGateMixin:
                 if authenticated is not None and authenticated.assertion is not None:
                     verified = authenticated.assertion
                     record_jti(
-                        verified.client.client_id, verified.jti, verified.exp,
-                        now=now, policy=policy,
+                        verified.client.client_id,
+                        verified.jti,
+                        verified.exp,
+                        now=now,
+                        policy=policy,
                     )
                 response = super().dispatch(request, *args, **kwargs)
                 if response.status_code != 200:

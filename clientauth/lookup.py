@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from clientauth.assertion import ClientInfo, KeyLookup
+from clientauth.conf import Policy
 from clientauth.models import ServiceProvider
-from keystore.services import verification_keys
+from keystore.services import set_key_cache_capacity, verification_keys
 
 
 def find_client(client_id: str) -> ClientInfo | None:
@@ -31,7 +32,17 @@ def find_client(client_id: str) -> ClientInfo | None:
     )
 
 
-def keys_at(now: float) -> KeyLookup:
+_capacity_in_force: int | None = None
+
+
+def keys_at(now: float, policy: Policy) -> KeyLookup:
+    """The key lookup for this request, with the keystore's parsed-key cache sized as
+    CACHE_CAPACITY says (0, no cache, when CACHE_ENABLED is off)."""
+    global _capacity_in_force
+    capacity = policy.cache_capacity if policy.cache_enabled else 0
+    if capacity != _capacity_in_force:
+        set_key_cache_capacity(capacity)
+        _capacity_in_force = capacity
     moment = dt.datetime.fromtimestamp(now, tz=dt.UTC)
 
     def find_keys(client: ClientInfo) -> Sequence[Any]:

@@ -32,8 +32,17 @@ from clientauth.constants import (
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 MAX_BODY_BYTES = 64 * 1024
 # Parameters that carry credentials or grants: never accepted in the URL query.
-_BODY_ONLY = {CLIENT_ASSERTION, CLIENT_ASSERTION_TYPE, "client_id", "client_secret", "code",
-              "refresh_token", "token", "code_verifier", "grant_type"}
+_BODY_ONLY = {
+    CLIENT_ASSERTION,
+    CLIENT_ASSERTION_TYPE,
+    "client_id",
+    "client_secret",
+    "code",
+    "refresh_token",
+    "token",
+    "code_verifier",
+    "grant_type",
+}
 # RFC 8707 lets a client repeat "resource"; every other parameter is sent once.
 _REPEATABLE = {"resource"}
 

@@ -467,3 +467,10 @@ def test_errors_after_the_signature_name_the_check(rsa_key):
         verify(rsa_key.sign(claims(aud="https://elsewhere")), rsa_key)
     assert "aud" in info.value.public_description
     assert info.value.client_id == CLIENT_ID
+
+
+@pytest.mark.parametrize("name", ["exp", "iat", "nbf"])
+@pytest.mark.parametrize("value", [10**400, -(10**400)])
+def test_integers_beyond_float_range_are_not_dates(name, value, rsa_key):
+    with pytest.raises(errors.InvalidClaim):
+        verify(rsa_key.sign(claims(**{name: value})), rsa_key)

@@ -524,3 +524,17 @@ def test_other_endpoints_refuse_like_the_token_endpoint(
     form.pop("client_assertion_type")
     assert_error(post(client, form, path=path), 400, "invalid_request")
     assert AuthFailure.objects.filter(endpoint=path.rsplit("/", 1)[1]).count() == 3
+
+
+def test_cache_capacity_bounds_the_parsed_key_cache(client, rsa_key, ec_key, settings):
+    from keystore import services
+
+    settings.PRIVATE_KEY_JWT = {"CACHE_CAPACITY": 1}
+    first, _ = register(cert=rsa_key)
+    second, _ = register(cert=ec_key)
+    assert post(client, assertion_form(fresh(rsa_key, first.client_id))).status_code == 200
+    assert post(client, assertion_form(fresh(ec_key, second.client_id))).status_code == 200
+    assert len(services._keys) == 1
+    settings.PRIVATE_KEY_JWT = {"CACHE_ENABLED": False}
+    assert post(client, assertion_form(fresh(rsa_key, first.client_id))).status_code == 200
+    assert len(services._keys) == 0

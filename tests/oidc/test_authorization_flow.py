@@ -3,6 +3,8 @@ userinfo. Client authentication here is by secret; private_key_jwt is tests/e2e'
 
 from __future__ import annotations
 
+import hashlib
+
 import json
 from urllib.parse import parse_qs, urlsplit
 
@@ -64,7 +66,9 @@ def test_code_flow_issues_rs256_id_token_with_server_kid_and_nonce(client, user,
     assert claims["preferred_username"] == "alice"
     assert claims["name"] == "Alice Liddell"
     # The access token is linked to the ID token it came with (found by the server's kid).
-    access = get_access_token_model().objects.get(token=body["access_token"])
+    # Tokens are stored hashed (RFC 9700 section 4): look the row up by its checksum.
+    checksum = hashlib.sha256(body["access_token"].encode()).hexdigest()
+    access = get_access_token_model().objects.get(token_checksum=checksum)
     assert access.id_token is not None and str(access.id_token.jti) == claims["jti"]
 
 

@@ -14,8 +14,9 @@ import uuid
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from authserver.cli import BaseCommand
 from clientauth import conf
 from clientauth.constants import ASYMMETRIC_ALGORITHMS
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import time
 
-from django.core.management.base import BaseCommand
-
+from authserver.cli import BaseCommand
 from clientauth import conf
 from clientauth.jti import purge_expired
 

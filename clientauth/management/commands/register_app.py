@@ -9,26 +9,15 @@ from __future__ import annotations
 
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from authserver.cli import BaseCommand
 from clientauth import registration
 from clientauth.constants import ASYMMETRIC_ALGORITHMS, AUTH_METHODS, PRIVATE_KEY_JWT
 
 
 class Command(BaseCommand):
     help = "Register a service provider (OAuth client) and print its client key and secret."
-
-    def create_parser(self, prog_name, subcommand, **kwargs):
-        # argparse would print the whole usage block; bad input gets one line here.
-        parser = super().create_parser(prog_name, subcommand, **kwargs)
-
-        def error(message: str):
-            if parser.called_from_command_line:
-                parser.exit(2, f"{parser.prog}: error: {message} (see --help)\n")
-            raise CommandError(f"Error: {message}")
-
-        parser.error = error
-        return parser
 
     def add_arguments(self, parser):
         parser.add_argument("--name", required=True, help="display name of the application")

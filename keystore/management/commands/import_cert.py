@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from django.core.management.base import CommandError
 
+from authserver.cli import BaseCommand
 from keystore import errors, services
 from keystore.errors import KeystoreError
-from keystore.management import base
 from keystore.parsing import MAX_FILE_BYTES
 
 # The errors are worded for every entry point; here they can name the option to use.
@@ -23,7 +23,7 @@ HINTS = {
 }
 
 
-class Command(base.Command):
+class Command(BaseCommand):
     help = "Import the public certificate of a client (PEM, DER, PKCS#12 or JKS) under ALIAS."
 
     def add_arguments(self, parser):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from authserver.cli import BaseCommand
 from keystore import services
-from keystore.management import base
 
 
-class Command(base.Command):
+class Command(BaseCommand):
     help = "List the imported certificates: alias, key, expiry, SHA-256 thumbprint, subject."
 
     def handle(self, *args, **options):

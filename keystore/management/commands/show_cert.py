@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from django.core.management.base import CommandError
 
+from authserver.cli import BaseCommand
 from keystore import services
 from keystore.errors import KeystoreError
-from keystore.management import base
 
 
-class Command(base.Command):
+class Command(BaseCommand):
     help = "Show the certificate imported under ALIAS."
 
     def add_arguments(self, parser):

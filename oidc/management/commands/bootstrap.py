@@ -12,8 +12,8 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
 
+from authserver.cli import BaseCommand
 from oidc import keys
 
 ADMIN_USERNAME = "admin"

@@ -7,8 +7,9 @@ stays in the JWKS until the tokens it signed have expired. Refused while
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from authserver.cli import BaseCommand
 from oidc import keys
 
 

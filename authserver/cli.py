@@ -1,0 +1,23 @@
+"""The base of every manage.py command of this project: usage errors in one line.
+
+argparse prints the whole usage block before its error; the contract asks every
+command for a one-line message on bad input, so the usage stays behind ``--help``.
+A leaf module: it imports nothing of the project's apps, which all use it.
+"""
+
+from __future__ import annotations
+
+from django.core.management import base
+
+
+class BaseCommand(base.BaseCommand):
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+
+        def error(message: str):
+            if parser.called_from_command_line:
+                parser.exit(2, f"{parser.prog}: error: {message} (see --help)\n")
+            raise base.CommandError(f"Error: {message}")
+
+        parser.error = error
+        return parser
