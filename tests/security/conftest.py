@@ -19,8 +19,13 @@ from keystore.services import clear_key_cache, import_certificate
 from tests import keys
 
 
-def register(client_id: str, pair: keys.KeyPair | None, *, signing_alg: str = "",
-             auth_method: str = PRIVATE_KEY_JWT) -> ServiceProvider:
+def register(
+    client_id: str,
+    pair: keys.KeyPair | None,
+    *,
+    signing_alg: str = "",
+    auth_method: str = PRIVATE_KEY_JWT,
+) -> ServiceProvider:
     provider = ServiceProvider.objects.create(
         client_id=client_id,
         name=client_id,

@@ -73,8 +73,9 @@ def test_hmac_keyed_with_the_public_key_is_refused(client, rsa_key, claims, alg,
     "alg, signer",
     [("ES256", "ec_key"), ("EdDSA", "ed_key"), ("Ed25519", "ed_key"), ("ES384", "ec384_key")],
 )
-def test_header_alg_of_another_key_type_is_refused(client, rsa_client, claims, alg, signer,
-                                                   request):
+def test_header_alg_of_another_key_type_is_refused(
+    client, rsa_client, claims, alg, signer, request
+):
     """An RSA client's assertion signed by an attacker's key of the type the header names."""
     pair = request.getfixturevalue(signer)
     assertion = sign_raw(pair, {"alg": alg, "typ": "JWT"}, claims())
@@ -109,8 +110,10 @@ def test_ps_and_rs_swap_of_the_same_signature_is_refused(client, rsa_key, claims
     assert jti_rows() == 0
 
 
-@pytest.mark.parametrize("alg", [None, 256, ["RS256"], {"alg": "RS256"}, "", "rs256", "RS256 ",
-                                 "ES256K", "RSA-OAEP", "dir"])
+@pytest.mark.parametrize(
+    "alg",
+    [None, 256, ["RS256"], {"alg": "RS256"}, "", "rs256", "RS256 ", "ES256K", "RSA-OAEP", "dir"],
+)
 def test_alg_that_is_not_an_allowed_name_is_refused(client, rsa_key, claims, alg):
     header = {"typ": "JWT"} if alg is None else {"alg": alg, "typ": "JWT"}
     signing_input = f"{segment(header)}.{segment(claims())}"

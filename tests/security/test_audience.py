@@ -61,8 +61,11 @@ def test_array_of_near_misses_is_refused(client, rsa_key, claims, issuer):
 
 @pytest.mark.parametrize("which", ["issuer", "token_endpoint", "array"])
 def test_accepted_audiences(client, rsa_key, claims, issuer, which):
-    aud = {"issuer": issuer, "token_endpoint": f"{issuer}/oauth2/token",
-           "array": ["https://other.example", f"{issuer}/oauth2/token"]}[which]
+    aud = {
+        "issuer": issuer,
+        "token_endpoint": f"{issuer}/oauth2/token",
+        "array": ["https://other.example", f"{issuer}/oauth2/token"],
+    }[which]
     assert_token(post(client, form(rsa_key.sign(claims(aud=aud)))))
 
 
@@ -76,36 +79,44 @@ HEADER_SETS = [
 
 
 @pytest.mark.parametrize("headers", HEADER_SETS, ids=lambda h: ",".join(h))
-def test_request_headers_do_not_make_another_host_an_audience(client, rsa_key, claims, issuer,
-                                                              headers, settings):
+def test_request_headers_do_not_make_another_host_an_audience(
+    client, rsa_key, claims, issuer, headers, settings
+):
     settings.ALLOWED_HOSTS = ["*"]
     settings.USE_X_FORWARDED_HOST = True
-    response = post(client, form(rsa_key.sign(claims(aud="http://evil.example/oauth2/token"))),
-                    **headers)
+    response = post(
+        client, form(rsa_key.sign(claims(aud="http://evil.example/oauth2/token"))), **headers
+    )
     assert_refused(response, 401, "invalid_client", mismatch(issuer))
-    response = post(client, form(rsa_key.sign(claims(aud="https://evil.example/oauth2/token"))),
-                    **headers)
+    response = post(
+        client, form(rsa_key.sign(claims(aud="https://evil.example/oauth2/token"))), **headers
+    )
     assert_refused(response, 401, "invalid_client", mismatch(issuer))
     assert jti_rows() == 0
 
 
 @pytest.mark.parametrize("headers", HEADER_SETS, ids=lambda h: ",".join(h))
-def test_request_headers_do_not_remove_the_issuer_audience(client, rsa_key, claims, issuer,
-                                                           headers, settings):
+def test_request_headers_do_not_remove_the_issuer_audience(
+    client, rsa_key, claims, issuer, headers, settings
+):
     settings.ALLOWED_HOSTS = ["*"]
     settings.USE_X_FORWARDED_HOST = True
-    assert_token(post(client, form(rsa_key.sign(claims(aud=f"{issuer}/oauth2/token"))),
-                      **headers))
+    assert_token(post(client, form(rsa_key.sign(claims(aud=f"{issuer}/oauth2/token"))), **headers))
 
 
 def test_strict_audience_takes_only_the_issuer_string(client, rsa_key, claims, issuer, settings):
     settings.PRIVATE_KEY_JWT = {"STRICT_AUDIENCE": True}
     strict = f"aud must be {issuer}"
     for aud in (f"{issuer}/oauth2/token", issuer + "/"):
-        assert_refused(post(client, form(rsa_key.sign(claims(aud=aud)))), 401,
-                       "invalid_client", strict)
-    assert_refused(post(client, form(rsa_key.sign(claims(aud=[issuer])))), 401,
-                   "invalid_client", "aud must be a single string (STRICT_AUDIENCE)")
+        assert_refused(
+            post(client, form(rsa_key.sign(claims(aud=aud)))), 401, "invalid_client", strict
+        )
+    assert_refused(
+        post(client, form(rsa_key.sign(claims(aud=[issuer])))),
+        401,
+        "invalid_client",
+        "aud must be a single string (STRICT_AUDIENCE)",
+    )
     assert jti_rows() == 0
     assert_token(post(client, form(rsa_key.sign(claims(aud=issuer)))))
 
@@ -113,6 +124,10 @@ def test_strict_audience_takes_only_the_issuer_string(client, rsa_key, claims, i
 def test_alias_is_exact_too(client, rsa_key, claims, issuer, settings):
     alias = "https://alias.example/token"
     settings.PRIVATE_KEY_JWT = {"TOKEN_ENDPOINT_ALIAS": alias}
-    assert_refused(post(client, form(rsa_key.sign(claims(aud=alias + "/")))), 401,
-                   "invalid_client", f"{mismatch(issuer)} or {alias}")
+    assert_refused(
+        post(client, form(rsa_key.sign(claims(aud=alias + "/")))),
+        401,
+        "invalid_client",
+        f"{mismatch(issuer)} or {alias}",
+    )
     assert_token(post(client, form(rsa_key.sign(claims(aud=alias)))))

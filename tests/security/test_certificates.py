@@ -40,8 +40,11 @@ def assert_only_certificate(pair: keys.KeyPair) -> None:
 
 
 def private_pem(pair, password: bytes | None = None, fmt=serialization.PrivateFormat.PKCS8):
-    encryption = (serialization.BestAvailableEncryption(password) if password
-                  else serialization.NoEncryption())
+    encryption = (
+        serialization.BestAvailableEncryption(password)
+        if password
+        else serialization.NoEncryption()
+    )
     return pair.private_key.private_bytes(serialization.Encoding.PEM, fmt, encryption)
 
 
@@ -49,10 +52,18 @@ def private_pem(pair, password: bytes | None = None, fmt=serialization.PrivateFo
 class TestRefused:
     @pytest.mark.parametrize(
         "data",
-        [b"\x00", b"garbage" * 100, b"\xff" * 4096,
-         b"-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n",
-         b"-----BEGIN CERTIFICATE-----\n", b"\x30\x82\xff\xff", b"\x30\x84\xff\xff\xff\xff",
-         b"\x30\x85\x01\x00\x00\x00\x00", b"\x30\x80\x30\x00", b"\xfe\xed\xfe\xed"],
+        [
+            b"\x00",
+            b"garbage" * 100,
+            b"\xff" * 4096,
+            b"-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n",
+            b"-----BEGIN CERTIFICATE-----\n",
+            b"\x30\x82\xff\xff",
+            b"\x30\x84\xff\xff\xff\xff",
+            b"\x30\x85\x01\x00\x00\x00\x00",
+            b"\x30\x80\x30\x00",
+            b"\xfe\xed\xfe\xed",
+        ],
         ids=repr,
     )
     def test_garbage(self, data):
@@ -84,8 +95,9 @@ class TestRefused:
         der[4] = 0x04  # tbsCertificate's SEQUENCE tag made an OCTET STRING
         refused(bytes(der), errors.NotACertificate)
 
-    @pytest.mark.parametrize("fmt", [serialization.PrivateFormat.PKCS8,
-                                     serialization.PrivateFormat.TraditionalOpenSSL])
+    @pytest.mark.parametrize(
+        "fmt", [serialization.PrivateFormat.PKCS8, serialization.PrivateFormat.TraditionalOpenSSL]
+    )
     def test_private_key_alone(self, rsa_key, fmt):
         error = refused(private_pem(rsa_key, fmt=fmt), errors.NotACertificate)
         assert str(error) == "the PEM file holds a private key but no certificate"
@@ -96,14 +108,17 @@ class TestRefused:
     def test_private_key_in_der(self, rsa_key):
         """PKCS#8 DER opens with SEQUENCE { INTEGER 0 ...}, like a PFX: refused either way."""
         der = rsa_key.private_key.private_bytes(
-            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption())
+            serialization.Encoding.DER,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
         refused(der, errors.KeystoreError)
         refused(der, errors.KeystoreError, password="x")
 
     def test_public_key_instead_of_certificate(self, rsa_key):
         public = rsa_key.private_key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
         refused(public, errors.NotACertificate)
 
     def test_oversized_file(self, rsa_key):

@@ -36,8 +36,19 @@ def good(rsa_key, claims):
 
 def test_wrong_segment_counts(client, good):
     h, p, s = good.split(".")
-    for assertion in (h, f"{h}.{p}", f"{h}.{p}.{s}.", f"{h}.{p}.{s}.{s}", f"{h}.{p}.{s}.{s}.{s}",
-                      "..", "....", ".", f".{p}.{s}", f"{h}..{s}", f"{h}.{p}"):
+    for assertion in (
+        h,
+        f"{h}.{p}",
+        f"{h}.{p}.{s}.",
+        f"{h}.{p}.{s}.{s}",
+        f"{h}.{p}.{s}.{s}.{s}",
+        "..",
+        "....",
+        ".",
+        f".{p}.{s}",
+        f"{h}..{s}",
+        f"{h}.{p}",
+    ):
         assert_generic_401(post(client, form(assertion)))
     assert jti_rows() == 0
 
@@ -129,13 +140,19 @@ def test_lone_surrogate_in_an_unused_claim_is_harmless(client, rsa_key, claims):
 @pytest.mark.parametrize("where", ["header", "claims"])
 @pytest.mark.parametrize(
     "shape, depth, limit",
-    [("arrays", 2500, 8192), ("objects", 950, 8192), ("arrays", 20000, 60000),
-     ("objects", 6000, 60000)],
+    [
+        ("arrays", 2500, 8192),
+        ("objects", 950, 8192),
+        ("arrays", 20000, 60000),
+        ("objects", 6000, 60000),
+    ],
 )
 def test_deep_nesting(client, rsa_key, claims, settings, where, shape, depth, limit):
     """Nesting deeper than the JSON parser's recursion limit: refused, never a 500."""
     settings.PRIVATE_KEY_JWT = {"MAX_ASSERTION_BYTES": limit}
-    nested = ("[" * depth + "]" * depth) if shape == "arrays" else ('{"a":' * depth + "1" + "}" * depth)
+    nested = (
+        ("[" * depth + "]" * depth) if shape == "arrays" else ('{"a":' * depth + "1" + "}" * depth)
+    )
     if where == "header":
         header = ('{"alg":"RS256","x":' + nested + "}").encode()
         payload = claims()

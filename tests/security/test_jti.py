@@ -41,8 +41,9 @@ def test_unusable_jti_is_refused_by_name(client, rsa_key, claims, jti, descripti
     ["j" * 255, "é" * 255, "日本語のjti", "emoji-\U0001f510", "' OR 1=1 --", "%00", " ", "\u202e"],
     ids=["255", "255-unicode", "cjk", "emoji", "sql", "percent", "space", "rtl"],
 )
-def test_unusual_valid_jti_is_recorded_exactly_and_replay_refused(client, rsa_key, rsa_client,
-                                                                  claims, jti):
+def test_unusual_valid_jti_is_recorded_exactly_and_replay_refused(
+    client, rsa_key, rsa_client, claims, jti
+):
     assertion = rsa_key.sign(claims(jti=jti))
     assert_token(post(client, form(assertion)))
     assert list(JtiRecord.objects.values_list("jwt_id", flat=True)) == [jti]
@@ -58,8 +59,9 @@ def test_case_and_normalisation_variants_are_distinct(client, rsa_key, claims):
     assert jti_rows() == 5
 
 
-def test_another_clients_jti_does_not_block_this_client(client, rsa_key, ec_key, rsa_client,
-                                                        claims):
+def test_another_clients_jti_does_not_block_this_client(
+    client, rsa_key, ec_key, rsa_client, claims
+):
     other = register("sec-other-client", ec_key)
     shared = "shared-jti-value"
     assert_token(post(client, form(ec_key.sign(claims(other.client_id, jti=shared)))))
@@ -71,16 +73,19 @@ def test_another_clients_jti_does_not_block_this_client(client, rsa_key, ec_key,
 def test_attacker_cannot_burn_a_clients_jti(client, rsa_key, attacker_key, rsa_client, claims):
     """A forged assertion naming the client's future jti leaves the jti usable."""
     future = "next-jti-of-the-client"
-    refused(post(client, form(attacker_key.sign(claims(jti=future)))),
-            "Client authentication failed.")
+    refused(
+        post(client, form(attacker_key.sign(claims(jti=future)))), "Client authentication failed."
+    )
     assert jti_rows() == 0
     assert_token(post(client, form(rsa_key.sign(claims(jti=future)))))
 
 
 def test_refused_claims_do_not_consume_the_jti(client, rsa_key, claims, issuer):
     jti = "kept-after-refusal"
-    refused(post(client, form(rsa_key.sign(claims(jti=jti, aud=issuer + "/x")))),
-            f"aud must be {issuer} or {issuer}/oauth2/token")
+    refused(
+        post(client, form(rsa_key.sign(claims(jti=jti, aud=issuer + "/x")))),
+        f"aud must be {issuer} or {issuer}/oauth2/token",
+    )
     assert jti_rows() == 0
     assert_token(post(client, form(rsa_key.sign(claims(jti=jti)))))
 

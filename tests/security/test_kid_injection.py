@@ -19,7 +19,7 @@ KIDS = [
     "/dev/null",
     "..\\..\\windows\\win.ini",
     "' OR '1'='1",
-    "x'; DROP TABLE \"IDN_OIDC_JTI\"; --",
+    'x\'; DROP TABLE "IDN_OIDC_JTI"; --',
     "1 UNION SELECT pem FROM keystore_certificate",
     "sec-rsa-client",
     "k" * 4000,  # long, yet within MAX_ASSERTION_BYTES
@@ -33,16 +33,18 @@ NON_STRING_KIDS = [None, 0, -1, 2**64, ["a"], {"$ne": ""}, True]
 
 
 @pytest.mark.parametrize("kid", KIDS + NON_STRING_KIDS, ids=lambda k: repr(k)[:20])
-def test_hostile_kid_with_attacker_signature_is_refused(client, rsa_client, attacker_key,
-                                                        claims, kid):
+def test_hostile_kid_with_attacker_signature_is_refused(
+    client, rsa_client, attacker_key, claims, kid
+):
     assertion = sign_raw(attacker_key, {"alg": "RS256", "typ": "JWT", "kid": kid}, claims())
     assert_generic_401(post(client, form(assertion)))
     assert jti_rows() == 0
 
 
 @pytest.mark.parametrize("kid", KIDS + NON_STRING_KIDS, ids=lambda k: repr(k)[:20])
-def test_hostile_kid_on_a_genuine_assertion_changes_nothing(client, rsa_key, rsa_client,
-                                                            claims, kid):
+def test_hostile_kid_on_a_genuine_assertion_changes_nothing(
+    client, rsa_key, rsa_client, claims, kid
+):
     assertion = sign_raw(rsa_key, {"alg": "RS256", "typ": "JWT", "kid": kid}, claims())
     assert_token(post(client, form(assertion)))
     assert jti_rows(rsa_client.client_id) == 1

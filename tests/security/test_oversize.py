@@ -51,8 +51,9 @@ def request_for(endpoint: str, value: str) -> dict:
 
 @pytest.mark.parametrize("endpoint", ASSERTION_ENDPOINTS)
 @pytest.mark.parametrize("size", [8193, 9000, 60_000])
-def test_oversized_assertion_is_refused_before_parsing(client, rsa_client, endpoint, size,
-                                                       parser_never_called):
+def test_oversized_assertion_is_refused_before_parsing(
+    client, rsa_client, endpoint, size, parser_never_called
+):
     value = ("x" * (size // 3 - 1) + ".") * 2 + "x" * (size - 2 * (size // 3))
     assert len(value) == size
     assert_generic_401(post(client, request_for(endpoint, value), endpoint))
@@ -60,8 +61,7 @@ def test_oversized_assertion_is_refused_before_parsing(client, rsa_client, endpo
 
 
 @pytest.mark.parametrize("endpoint", ASSERTION_ENDPOINTS)
-def test_multibyte_assertion_over_the_byte_limit(client, rsa_client, endpoint,
-                                                 parser_never_called):
+def test_multibyte_assertion_over_the_byte_limit(client, rsa_client, endpoint, parser_never_called):
     """5000 characters, 10000 UTF-8 bytes: counted in bytes."""
     assert_generic_401(post(client, request_for(endpoint, "é" * 5000), endpoint))
 
@@ -82,15 +82,20 @@ def test_signed_assertion_just_over_the_limit(client, rsa_key, claims):
 def test_body_over_64_kib_is_a_400(client, rsa_client, endpoint, parser_never_called):
     data = request_for(endpoint, "a.b.c")
     data["padding"] = "p" * (64 * 1024)
-    assert_refused(post(client, data, endpoint), 400, "invalid_request",
-                   "the request body is too large")
+    assert_refused(
+        post(client, data, endpoint), 400, "invalid_request", "the request body is too large"
+    )
     assert jti_rows() == 0
 
 
 @pytest.mark.parametrize("endpoint", ASSERTION_ENDPOINTS)
 def test_lying_content_length_is_a_400(client, rsa_client, endpoint):
-    response = client.post(endpoint, "grant_type=client_credentials", content_type=FORM,
-                           CONTENT_LENGTH=str(10 * 1024 * 1024))
+    response = client.post(
+        endpoint,
+        "grant_type=client_credentials",
+        content_type=FORM,
+        CONTENT_LENGTH=str(10 * 1024 * 1024),
+    )
     assert_refused(response, 400, "invalid_request", "the request body is too large")
 
 

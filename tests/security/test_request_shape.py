@@ -41,8 +41,9 @@ def invalid_request(response, description: str) -> None:
     assert jti_rows() == 0
 
 
-@pytest.mark.parametrize("name", ["client_assertion", "client_assertion_type", "grant_type",
-                                  "client_id", "scope"])
+@pytest.mark.parametrize(
+    "name", ["client_assertion", "client_assertion_type", "grant_type", "client_id", "scope"]
+)
 def test_duplicate_parameter(client, assertion, rsa_client, name):
     pairs = list(form(assertion, client_id=rsa_client.client_id, scope="read").items())
     value = dict(pairs)[name]
@@ -51,18 +52,17 @@ def test_duplicate_parameter(client, assertion, rsa_client, name):
     assert_token(post(client, form(assertion)))
 
 
-def test_duplicate_assertion_with_a_different_second_value(client, assertion, attacker_key,
-                                                           claims):
+def test_duplicate_assertion_with_a_different_second_value(client, assertion, attacker_key, claims):
     pairs = list(form(assertion).items()) + [("client_assertion", attacker_key.sign(claims()))]
     invalid_request(post(client, pairs), "parameter client_assertion is given more than once")
 
 
 def test_basic_and_assertion(client, assertion, rsa_client):
     basic = base64.b64encode(f"{rsa_client.client_id}:whatever".encode()).decode()
-    invalid_request(post(client, form(assertion), HTTP_AUTHORIZATION=f"Basic {basic}"),
-                    TWO_METHODS)
-    invalid_request(post(client, form(assertion), HTTP_AUTHORIZATION="basic Zm9vOmJhcg=="),
-                    TWO_METHODS)
+    invalid_request(post(client, form(assertion), HTTP_AUTHORIZATION=f"Basic {basic}"), TWO_METHODS)
+    invalid_request(
+        post(client, form(assertion), HTTP_AUTHORIZATION="basic Zm9vOmJhcg=="), TWO_METHODS
+    )
 
 
 def test_secret_and_assertion(client, assertion):
@@ -78,9 +78,14 @@ def test_basic_and_secret(client, rsa_client):
 
 @pytest.mark.parametrize(
     "assertion_type",
-    [None, "", "urn:ietf:params:oauth:client-assertion-type:saml2-bearer",
-     JWT_BEARER_CLIENT_ASSERTION_TYPE.upper(), JWT_BEARER_CLIENT_ASSERTION_TYPE + " ",
-     "jwt-bearer"],
+    [
+        None,
+        "",
+        "urn:ietf:params:oauth:client-assertion-type:saml2-bearer",
+        JWT_BEARER_CLIENT_ASSERTION_TYPE.upper(),
+        JWT_BEARER_CLIENT_ASSERTION_TYPE + " ",
+        "jwt-bearer",
+    ],
 )
 def test_missing_or_wrong_assertion_type(client, assertion, assertion_type):
     data = form(assertion)
@@ -103,8 +108,9 @@ def test_empty_assertion_is_a_generic_401(client, rsa_client):
 
 
 def test_no_credentials_at_all(client, rsa_client):
-    assert_generic_401(post(client, {"grant_type": "client_credentials",
-                                     "client_id": rsa_client.client_id}))
+    assert_generic_401(
+        post(client, {"grant_type": "client_credentials", "client_id": rsa_client.client_id})
+    )
 
 
 def test_json_body(client, assertion):
@@ -117,16 +123,16 @@ def test_multipart_body(client, assertion):
     invalid_request(response, NOT_FORM)
 
 
-@pytest.mark.parametrize("content_type", ["text/plain", "application/xml", "",
-                                          "application/x-www-form-urlencoded-x"])
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/xml", "", "application/x-www-form-urlencoded-x"]
+)
 def test_other_content_types(client, assertion, content_type):
     response = client.post(TOKEN, urlencode(form(assertion)), content_type=content_type)
     invalid_request(response, NOT_FORM)
 
 
 def test_form_with_charset_is_accepted(client, assertion):
-    response = client.post(TOKEN, urlencode(form(assertion)),
-                           content_type=FORM + "; charset=UTF-8")
+    response = client.post(TOKEN, urlencode(form(assertion)), content_type=FORM + "; charset=UTF-8")
     assert_token(response)
 
 
@@ -139,8 +145,10 @@ def test_other_methods_are_not_allowed(client, assertion, method):
     assert_token(post(client, form(assertion)))
 
 
-@pytest.mark.parametrize("name", ["client_assertion", "client_assertion_type", "client_id",
-                                  "client_secret", "grant_type"])
+@pytest.mark.parametrize(
+    "name",
+    ["client_assertion", "client_assertion_type", "client_id", "client_secret", "grant_type"],
+)
 def test_credentials_in_the_query_string(client, assertion, rsa_client, name):
     data = form(assertion, client_id=rsa_client.client_id, client_secret="s")
     query = urlencode({name: data.pop(name)})
@@ -151,15 +159,17 @@ def test_credentials_in_the_query_string(client, assertion, rsa_client, name):
 
 
 def test_same_parameter_in_query_and_body(client, assertion):
-    response = client.post(f"{TOKEN}?scope=read", urlencode(form(assertion, scope="write")),
-                           content_type=FORM)
+    response = client.post(
+        f"{TOKEN}?scope=read", urlencode(form(assertion, scope="write")), content_type=FORM
+    )
     invalid_request(response, "parameter scope is given more than once")
 
 
 def test_client_id_parameter_must_match_the_assertion(client, assertion, ec_client):
     response = post(client, form(assertion, client_id=ec_client.client_id))
-    assert_refused(response, 401, "invalid_client",
-                   "client_id parameter does not match the assertion's sub")
+    assert_refused(
+        response, 401, "invalid_client", "client_id parameter does not match the assertion's sub"
+    )
     assert jti_rows() == 0
 
 
@@ -168,8 +178,9 @@ def test_shape_rules_hold_at_the_other_endpoints(client, assertion, endpoint):
     data = form(assertion, token="t")
     del data["grant_type"]
     pairs = list(data.items()) + [("client_assertion", assertion)]
-    invalid_request(post(client, pairs, endpoint),
-                    "parameter client_assertion is given more than once")
+    invalid_request(
+        post(client, pairs, endpoint), "parameter client_assertion is given more than once"
+    )
     bad_type = {**data, "client_assertion_type": "x"}
     invalid_request(post(client, bad_type, endpoint), WRONG_TYPE)
     response = client.post(endpoint, json.dumps(data), content_type="application/json")
@@ -183,8 +194,12 @@ def test_shape_rules_hold_at_the_other_endpoints(client, assertion, endpoint):
     "non-UTF-8 form charset: HTML 400 instead of the JSON invalid_request",
 )
 def test_non_utf8_charset_is_a_json_400(client, assertion, charset):
-    response = client.generic("POST", TOKEN, urlencode(form(assertion)).encode(),
-                              content_type=f"{FORM}; charset={charset}")
+    response = client.generic(
+        "POST",
+        TOKEN,
+        urlencode(form(assertion)).encode(),
+        content_type=f"{FORM}; charset={charset}",
+    )
     assert_refused(response, 400, "invalid_request")
     assert jti_rows() == 0
 
@@ -205,8 +220,7 @@ def test_non_utf8_charset_is_a_json_400(client, assertion, charset):
     reason="clientauth/secrets.py check_password(secret, None) raises TypeError in "
     "Django 5.2 (identify_hasher(None)): a 500 for every secret naming an unknown client",
 )
-def test_secret_for_an_unknown_client_is_a_generic_401(client, rsa_client, data, headers,
-                                                       endpoint):
+def test_secret_for_an_unknown_client_is_a_generic_401(client, rsa_client, data, headers, endpoint):
     data = {"grant_type": "client_credentials", "token": "t", **data}
     assert_generic_401(post(client, data, endpoint, **headers))
 
@@ -218,6 +232,7 @@ def test_secret_for_an_unknown_client_is_a_generic_401(client, rsa_client, data,
     "empty body, not a JSON invalid_token (RFC 6750 section 3.1)",
 )
 def test_bad_bearer_at_introspection_is_a_json_401(client, rsa_client, bearer):
-    response = post(client, {"token": "t"}, "/oauth2/introspect",
-                    HTTP_AUTHORIZATION=f"Bearer {bearer}")
+    response = post(
+        client, {"token": "t"}, "/oauth2/introspect", HTTP_AUTHORIZATION=f"Bearer {bearer}"
+    )
     assert_refused(response, 401, "invalid_token")

@@ -21,8 +21,12 @@ def at(rsa_key, rsa_client, token_url, frozen_now):
     """``at(**claims_relative_to_now)``: sign claims with times given as offsets from now."""
 
     def make(**offsets):
-        claims = {"iss": rsa_client.client_id, "sub": rsa_client.client_id, "aud": token_url,
-                  "jti": uuid.uuid4().hex}
+        claims = {
+            "iss": rsa_client.client_id,
+            "sub": rsa_client.client_id,
+            "aud": token_url,
+            "jti": uuid.uuid4().hex,
+        }
         for name, offset in offsets.items():
             if offset is not None:
                 claims[name] = int(frozen_now) + offset
@@ -107,11 +111,17 @@ def test_epoch_and_negative_dates(client, at, frozen_now):
     refused(client, at(exp=300, iat=-int(frozen_now)), "exp is more than 3600 s after iat")
 
 
-def test_replay_window_follows_exp_and_leeway(client, rsa_key, rsa_client, token_url,
-                                              monkeypatch, frozen_now):
+def test_replay_window_follows_exp_and_leeway(
+    client, rsa_key, rsa_client, token_url, monkeypatch, frozen_now
+):
     """A used jti is refused until its exp plus leeway has passed; then it may come again."""
-    claims = {"iss": rsa_client.client_id, "sub": rsa_client.client_id, "aud": token_url,
-              "jti": "window-jti", "exp": int(frozen_now) + 10}
+    claims = {
+        "iss": rsa_client.client_id,
+        "sub": rsa_client.client_id,
+        "aud": token_url,
+        "jti": "window-jti",
+        "exp": int(frozen_now) + 10,
+    }
     first = rsa_key.sign(claims)
     accepted(client, first)
     refused(client, first, "jti has been used already")
