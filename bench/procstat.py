@@ -26,6 +26,15 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) * TICK_SECONDS
 
 
+def system_seconds(pid: int) -> float:
+    """Kernel-mode CPU alone (stime): sockets, file writes, scheduling."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return int(raw[raw.rindex(")") + 2 :].split()[12]) * TICK_SECONDS
+
+
 def total_cpu(pids: set[int]) -> dict[int, float]:
     return {pid: cpu_seconds(pid) for pid in pids}
 

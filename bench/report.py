@@ -53,7 +53,8 @@ def _row(r: dict) -> str:
     return (
         f"| {r['stack_label']} | {r['label']} | {r['tokens']} | {r['tokens_per_s']:.0f} | "
         f"{r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {_fmt(r['cpu_ms_per_token'])} | "
-        f"{_fmt(r['server_cpu_ms_per_token'])} | {r['peak_rss_mib']:.0f} | {r['non_200']}"
+        f"{_fmt(r['server_cpu_ms_per_token'])} | {_fmt(100 * r['server_sys_share'], 0)} | "
+        f"{r['peak_rss_mib']:.0f} | {r['non_200']}"
         f"{' (' + detail + ')' if detail else ''} |"
     )
 
@@ -95,8 +96,8 @@ def main_block(args: argparse.Namespace, results: list[dict], command: str, secs
         " hashed secret, at one connection a worker), each assertion used once",
         "",
         "| stack | scenario | tokens | tokens/s | p50 ms | p99 ms | CPU ms/token | "
-        "of which gunicorn | peak RSS/worker MiB | non-200 |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "of which gunicorn | gunicorn sys % | peak RSS/worker MiB | non-200 |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
         *[_row(r) for r in results],
         "",
         "CPU ms/token: gunicorn master and workers, plus (PostgreSQL + Redis) the backends of",
@@ -125,6 +126,12 @@ def leak_block(results: list[dict], command: str) -> str:
         picks = [samples[0], samples[len(samples) // 2], samples[-1]]
         for tokens, rss in picks:
             out.append(f"| {tokens} | {', '.join(f'{k / 1024:.1f}' for k in rss)} |")
+        growth = (max(samples[-1][1]) - max(picks[1][1])) / 1024
+        out += [
+            "",
+            f"Growth of the largest worker from the middle to the end: {growth:+.1f} MiB"
+            " (the first tokens fill the process's caches; a leak keeps growing after).",
+        ]
     out.append("")
     out.append(f"Peak RSS (VmHWM) of the largest worker over the run: {r['peak_rss_mib']:.1f} MiB.")
     return "\n".join(out)

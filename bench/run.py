@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import assertions, load, procstat, report, stacks
+from bench import assertions, load, procstat, report, spy, stacks
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--leak-tokens", type=int, default=100_000)
     p.add_argument("--port", type=int, default=8765)
     p.add_argument("--redis-db", type=int, default=13)
+    p.add_argument("--py-spy", type=Path, metavar="DIR", help="sample workers into DIR")
     p.add_argument("--output", type=Path, default=Path(__file__).with_name("RESULTS.md"))
     args = p.parse_args(argv)
     quick = args.quick
@@ -154,6 +155,7 @@ def measure(
     tokens0 = stack.tokens_issued()
     cpu0 = procstat.total_cpu(everything)
     server_cpu0 = procstat.total_cpu(server.pids())
+    server_sys0 = {pid: procstat.system_seconds(pid) for pid in server.pids()}
 
     on_tick = None
     if leak_samples is not None:
@@ -165,11 +167,21 @@ def measure(
                 rss = [procstat.status_kib(p, "VmRSS") for p in sorted(server.workers())]
                 leak_samples.append((stack.tokens_issued() - tokens0, rss))
 
+    spying = None
+    if args.py_spy:
+        args.py_spy.mkdir(parents=True, exist_ok=True)
+        spy_out = args.py_spy / f"{stack.name}-{sc.key}.txt"
+        spying = spy.start(server.pid, spy_out)
     result = load.run_wrk(url, files["measure"], duration=duration, on_tick=on_tick, **common)
+    if spying is not None:
+        spy.stop(spying)
+        for frame, share in spy.summarise(spy_out):
+            print(f"    {100 * share:5.1f}%  {frame}")
     load.wait_idle(server.pids)
     everything |= server.pids() | stack.backing_pids()
     cpu = procstat.cpu_delta(cpu0, procstat.total_cpu(everything))
     server_cpu = procstat.cpu_delta(server_cpu0, procstat.total_cpu(server.pids()))
+    server_sys = sum(procstat.system_seconds(p) - server_sys0.get(p, 0.0) for p in server.pids())
     tokens = stack.tokens_issued() - tokens0
     if leak_samples is not None:
         rss = [procstat.status_kib(p, "VmRSS") for p in sorted(server.workers())]
@@ -187,6 +199,7 @@ def measure(
         "p99_ms": result["p99_us"] / 1000,
         "cpu_ms_per_token": 1000 * cpu / tokens if tokens else float("nan"),
         "server_cpu_ms_per_token": 1000 * server_cpu / tokens if tokens else float("nan"),
+        "server_sys_share": server_sys / server_cpu if server_cpu else float("nan"),
         "peak_rss_mib": max((procstat.status_kib(p, "VmHWM") for p in workers), default=0) / 1024,
         "non_200": non_200,
         "statuses": result["other"],
