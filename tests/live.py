@@ -5,7 +5,11 @@ test run's ``DATABASE_URL`` is PostgreSQL, a new database on the same server tha
 dropped afterwards), starts gunicorn with sync workers on a free 127.0.0.1 port with
 ``AUTHSERVER_ISSUER`` set to that address, waits until discovery answers, and yields a
 ``LiveServer``. Teardown stops the whole process group. ``REDIS_URL`` is passed
-through when set. The ``authserver_live`` fixture wraps it for one test module; tests
+through when set. ``database=`` chooses the database explicitly instead: ``"sqlite"``,
+``"postgres"`` (a new database on the run's PostgreSQL server, or on
+``POSTGRES_ADMIN_URL``, default ``postgres://postgres@127.0.0.1:5432/postgres``), or
+the URL of an existing database, used as it is and kept (a second server on the
+database of a first). The ``authserver_live`` fixture wraps it for one test module; tests
 that use either are marked ``@pytest.mark.live``.
 
 Deliberately not here: TLS, a reverse proxy, or reuse of pytest-django's test
@@ -103,11 +107,24 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+POSTGRES_PREFIXES = ("postgres://", "postgresql://")
+DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/postgres"
+
+
 @contextlib.contextmanager
-def _database(tmpdir: Path) -> Iterator[str]:
-    """A fresh database URL: a SQLite file in ``tmpdir``, or a new PostgreSQL database."""
+def _database(tmpdir: Path, database: str | None = None) -> Iterator[str]:
+    """A fresh database URL: a SQLite file in ``tmpdir``, or a new PostgreSQL database.
+
+    ``database=None`` follows the run's ``DATABASE_URL``; ``"sqlite"`` and ``"postgres"``
+    choose explicitly; any other value is the URL of an existing database, yielded as is.
+    """
     url = os.environ.get("DATABASE_URL", "").strip()
-    if not url.startswith(("postgres://", "postgresql://")):
+    if database not in (None, "sqlite", "postgres"):
+        yield database
+        return
+    if database == "postgres" and not url.startswith(POSTGRES_PREFIXES):
+        url = os.environ.get("POSTGRES_ADMIN_URL", DEFAULT_POSTGRES_URL)
+    if database == "sqlite" or not url.startswith(POSTGRES_PREFIXES):
         yield f"sqlite:///{tmpdir / 'live.sqlite3'}"
         return
     import psycopg
@@ -169,16 +186,17 @@ def run_live_server(
     env: dict[str, str] | None = None,
     settings_module: str = SETTINGS_MODULE,
     timeout: float = START_TIMEOUT_SECONDS,
+    database: str | None = None,
 ) -> Iterator[LiveServer]:
     """Start gunicorn (``workers`` sync workers) on a fresh database; stop it on exit.
 
     ``env`` adds or overrides environment variables of the server and of ``manage()``
     (for example ``AUTHSERVER_SIGNING_KEY_FILE`` or ``PRIVATE_KEY_JWT``-related
-    settings modules via ``settings_module``).
+    settings modules via ``settings_module``). ``database``: see ``_database``.
     """
     tmpdir = Path(tempfile.mkdtemp(prefix="authserver-live-"))
     try:
-        with _database(tmpdir) as database_url:
+        with _database(tmpdir, database) as database_url:
             port = free_port()
             base_url = f"http://127.0.0.1:{port}"
             server_env = {
