@@ -117,14 +117,21 @@ AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = dt.timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-# The address is the peer's unless a trusted proxy in front sets X-Forwarded-For: a
-# client must not pick its own address and so escape the lockout.
+# The address is the peer's; behind one trusted proxy (DJANGO_BEHIND_PROXY=1), the hop
+# that proxy appended to X-Forwarded-For. A client must not pick its own address and so
+# escape the lockout, whatever X-Forwarded-For entries it sends itself.
 BEHIND_PROXY = env.flag("DJANGO_BEHIND_PROXY", default=False)
-if BEHIND_PROXY:
-    AXES_IPWARE_PROXY_COUNT = 1
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
-else:
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+
+
+def _login_client_ip(request) -> str | None:
+    if BEHIND_PROXY:
+        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        if hops[-1]:
+            return hops[-1]
+    return request.META.get("REMOTE_ADDR")
+
+
+AXES_CLIENT_IP_CALLABLE = _login_client_ip
 
 # Browser-facing protections, always on.
 X_FRAME_OPTIONS = "DENY"

@@ -193,3 +193,35 @@ def test_check_deploy_is_clean():
     result = check_deploy()
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_behind_a_proxy_the_proxys_hop_counts(staff, settings):
+    """With DJANGO_BEHIND_PROXY the last X-Forwarded-For hop (the proxy's) is the address:
+    entries a client prepends do not spread its attempts over many addresses."""
+    from authserver import settings as project_settings
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(project_settings, "BEHIND_PROXY", True)
+        from django.test import Client
+
+        client = Client()
+        for index in range(5):
+            attempt(
+                client,
+                "operator",
+                "wrong",
+                ip="10.0.0.1",
+                HTTP_X_FORWARDED_FOR=f"203.0.113.{index}, 198.51.100.7",
+            )
+        spoofed = attempt(
+            client,
+            "operator",
+            PASSWORD,
+            ip="10.0.0.1",
+            HTTP_X_FORWARDED_FOR="203.0.113.99, 198.51.100.7",
+        )
+        assert spoofed.status_code == 429
+        other = attempt(
+            client, "operator", PASSWORD, ip="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.8"
+        )
+        assert logged_in(other)
