@@ -14,6 +14,7 @@ import os
 import secrets
 import subprocess
 import sys
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -109,8 +110,7 @@ def production_env(**extra: str) -> dict[str, str]:
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
         "AUTHSERVER_ISSUER": "https://auth.example.com",
         "DJANGO_ALLOWED_HOSTS": "auth.example.com,testserver",
-        "DATABASE_URL": "sqlite:///"
-        + str(Path(os.environ.get("TMPDIR", "/tmp")) / "deploy-check.sqlite3"),
+        "DATABASE_URL": "sqlite:///" + str(Path(tempfile.mkdtemp()) / "deploy-check.sqlite3"),
     }
     env.update(extra)
     return env
