@@ -99,9 +99,9 @@ def prepare(method: str, alg: str, count: int) -> tuple[object, list[bytes], str
         bodies = [assertions.secret_body().encode()] * (count)
         authorization = "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
 
-    from django.core.wsgi import get_wsgi_application as _app
+    from authserver.wsgi import application
 
-    return _app(), bodies, authorization
+    return application, bodies, authorization
 
 
 def main(argv: list[str] | None = None) -> int:

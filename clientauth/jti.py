@@ -16,6 +16,7 @@ otherwise valid (``clientauth.assertion``).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import logging
 import time
@@ -51,6 +52,7 @@ def _timestamp(seconds: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
 
 
+@functools.cache
 def _upsert_sql() -> str:
     q = connection.ops.quote_name
     table, client, jwt_id = q(JtiRecord._meta.db_table), q("CLIENT_ID"), q("JWT_ID")

@@ -2,14 +2,19 @@
 
 The verifier (``clientauth.assertion``) takes these as callables so it stays pure.
 Keys come from the keystore through its one public function, so an import, replace or
-delete in any process is seen by the next request here.
+delete in any process is seen by the next request here. Both lookups run on every
+token request; the client is read with one hand-written SELECT rather than a compiled
+queryset, whose construction costs ten times the query.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from typing import Any
+
+from django.db import connection
 
 from clientauth.assertion import ClientInfo, KeyLookup
 from clientauth.conf import Policy
@@ -17,12 +22,43 @@ from clientauth.models import ServiceProvider
 from keystore.services import set_key_cache_capacity, verification_keys
 
 
+@functools.cache
+def _client_query() -> tuple[str, list[str], list[list[Callable]]]:
+    """The SELECT of a whole ServiceProvider row, with the ORM's value converters."""
+    meta = ServiceProvider._meta
+    q = connection.ops.quote_name
+    fields = meta.concrete_fields
+    sql = (
+        f"SELECT {', '.join(q(f.column) for f in fields)} FROM {q(meta.db_table)} "
+        f"WHERE {q(meta.get_field('client_id').column)} = %s"
+    )
+    converters = [
+        connection.ops.get_db_converters(f.get_col(meta.db_table)) + f.get_db_converters(connection)
+        for f in fields
+    ]
+    return sql, [f.attname for f in fields], converters
+
+
+def load_service_provider(client_id: str) -> ServiceProvider | None:
+    sql, attnames, converters = _client_query()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [client_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = []
+    for value, field_converters in zip(row, converters, strict=True):
+        for convert in field_converters:
+            value = convert(value, None, connection)
+        values.append(value)
+    return ServiceProvider.from_db(connection.alias, attnames, values)
+
+
 def find_client(client_id: str) -> ClientInfo | None:
     if not client_id or len(client_id) > 255 or "\x00" in client_id:
         return None
-    try:
-        sp = ServiceProvider.objects.get(client_id=client_id)
-    except ServiceProvider.DoesNotExist:
+    sp = load_service_provider(client_id)
+    if sp is None:
         return None
     return ClientInfo(
         client_id=sp.client_id,

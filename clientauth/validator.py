@@ -9,6 +9,7 @@ confidential, so authentication is always required. Never raises.
 
 from __future__ import annotations
 
+from django.db import transaction
 from oauth2_provider.oauth2_validators import OAuth2Validator
 
 from clientauth.constants import VERIFIED_CLIENT_ENVIRON_KEY
@@ -28,3 +29,10 @@ class ClientAuthValidator(OAuth2Validator):
 
     def authenticate_client_id(self, client_id, request, *args, **kwargs) -> bool:
         return False
+
+    def save_bearer_token(self, token, request, *args, **kwargs):
+        # The gate already holds the transaction that records the jti; DOT's own
+        # atomic block would only add a savepoint round trip inside it.
+        if transaction.get_connection().in_atomic_block:
+            return self._save_bearer_token(token, request, *args, **kwargs)
+        return super().save_bearer_token(token, request, *args, **kwargs)

@@ -27,9 +27,14 @@ def b64url(data: bytes) -> str:
     return urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def make_certificate(private_key, common_name: str = "test-client", *, days: int = 365,
-                     not_before: dt.datetime | None = None) -> x509.Certificate:
-    now = dt.datetime.now(dt.timezone.utc)
+def make_certificate(
+    private_key,
+    common_name: str = "test-client",
+    *,
+    days: int = 365,
+    not_before: dt.datetime | None = None,
+) -> x509.Certificate:
+    now = dt.datetime.now(dt.UTC)
     start = not_before or now - dt.timedelta(days=1)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     algorithm = None if isinstance(private_key, ed25519.Ed25519PrivateKey) else hashes.SHA256()
@@ -82,8 +87,9 @@ class KeyPair:
         return f"{signing_input}.{b64url(signature)}"
 
 
-def claims_for(client_id: str, *, now: float, aud: object = TOKEN_URL, lifetime: int = 300,
-               **overrides) -> dict:
+def claims_for(
+    client_id: str, *, now: float, aud: object = TOKEN_URL, lifetime: int = 300, **overrides
+) -> dict:
     claims = {
         "iss": client_id,
         "sub": client_id,
@@ -111,9 +117,14 @@ def ed25519_pair(name: str = "ed-client") -> KeyPair:
     return KeyPair(key, make_certificate(key, name), "EdDSA")
 
 
-def pkcs12_bytes(pair: KeyPair, password: str | None, *, name: str = "client",
-                 extra: tuple[tuple[str, x509.Certificate], ...] = (),
-                 with_key: bool = True) -> bytes:
+def pkcs12_bytes(
+    pair: KeyPair,
+    password: str | None,
+    *,
+    name: str = "client",
+    extra: tuple[tuple[str, x509.Certificate], ...] = (),
+    with_key: bool = True,
+) -> bytes:
     """A PKCS#12 file holding ``pair``'s key and certificate (or, without the key, only
     certificates), plus ``extra`` named certificates."""
     from cryptography.hazmat.primitives.serialization import pkcs12
@@ -135,8 +146,11 @@ def pkcs12_bytes(pair: KeyPair, password: str | None, *, name: str = "client",
     )
 
 
-def jks_bytes(password: str, *private_entries: tuple[str, KeyPair],
-              trusted: tuple[tuple[str, x509.Certificate], ...] = ()) -> bytes:
+def jks_bytes(
+    password: str,
+    *private_entries: tuple[str, KeyPair],
+    trusted: tuple[tuple[str, x509.Certificate], ...] = (),
+) -> bytes:
     """A Java keystore (JKS) with a private-key entry per ``(alias, pair)`` (the key and
     its one-certificate chain) and a trusted-certificate entry per ``trusted`` item."""
     import jks

@@ -4,7 +4,6 @@ userinfo. Client authentication here is by secret; private_key_jwt is tests/e2e'
 from __future__ import annotations
 
 import hashlib
-
 import json
 from urllib.parse import parse_qs, urlsplit
 
