@@ -15,7 +15,7 @@ from base64 import b64decode
 from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
-from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.core.exceptions import BadRequest, RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpRequest
 from django.http.request import RawPostDataException
 
@@ -71,6 +71,8 @@ def _form(request: HttpRequest):
         return request.POST
     except (RequestDataTooBig, TooManyFieldsSent, RawPostDataException):
         raise errors.UnsupportedRequest("the request body is too large") from None
+    except BadRequest:  # a charset Python cannot decode the body with
+        raise errors.UnsupportedRequest("the request body's charset is not supported") from None
 
 
 def _check_parameters(request: HttpRequest, form) -> None:

@@ -9,7 +9,7 @@ Called by ``clientauth.gate``.
 
 from __future__ import annotations
 
-from django.contrib.auth.hashers import check_password, identify_hasher
+from django.contrib.auth.hashers import check_password, identify_hasher, make_password
 from django.utils.crypto import constant_time_compare
 
 from clientauth import errors
@@ -28,7 +28,7 @@ def check_secret(client: ClientInfo | None, method: str, secret: str) -> None:
     if client is None:
         # Spend the time a hash check takes, so response times do not tell which
         # client IDs exist.
-        check_password(secret, None)
+        make_password(secret)
         raise errors.UnknownClient("no client with this ID")
     if client.auth_method != method:
         raise errors.MethodNotRegistered(

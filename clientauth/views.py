@@ -14,7 +14,9 @@ from django.views.decorators.debug import sensitive_post_parameters
 from oauth2_provider import views as dot
 from oauth2_provider.signals import app_authorized
 
-from clientauth.gate import ClientAuthGateMixin
+from clientauth import grants
+from clientauth.constants import VERIFIED_CLIENT_ENVIRON_KEY
+from clientauth.gate import ClientAuthGateMixin, error_response
 
 _SENSITIVE = ("client_secret", "client_assertion", "code", "refresh_token", "token", "password")
 _decorators = [csrf_exempt, login_not_required, sensitive_post_parameters(*_SENSITIVE)]
@@ -23,6 +25,12 @@ _decorators = [csrf_exempt, login_not_required, sensitive_post_parameters(*_SENS
 @method_decorator(_decorators, name="dispatch")
 class TokenView(ClientAuthGateMixin, dot.TokenView):
     endpoint = "token"
+
+    def post(self, request, *args, **kwargs):
+        authenticated = request.META.get(VERIFIED_CLIENT_ENVIRON_KEY)
+        if authenticated is not None and grants.handles(request):
+            return grants.issue(request, authenticated.client)
+        return super().post(request, *args, **kwargs)
 
     def authorization_flow_token_response(self, request, *args, **kwargs):
         # DOT reads the new access token back only to send app_authorized; without a
@@ -40,6 +48,15 @@ class TokenView(ClientAuthGateMixin, dot.TokenView):
 class IntrospectView(ClientAuthGateMixin, dot.IntrospectTokenView):
     endpoint = "introspect"
     bearer_allowed = True
+
+    def dispatch(self, request, *args, **kwargs):
+        response = super().dispatch(request, *args, **kwargs)
+        if response.status_code == 403 and request.method == "POST":
+            # DOT refuses a bearer token without the introspection scope with an empty
+            # 403; RFC 6750 section 3.1 asks for 401 invalid_token.
+            response = error_response("invalid_token", "The access token is invalid.", 401)
+            response["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+        return response
 
 
 @method_decorator(_decorators, name="dispatch")

@@ -188,11 +188,6 @@ def test_shape_rules_hold_at_the_other_endpoints(client, assertion, endpoint):
 
 
 @pytest.mark.parametrize("charset", ["latin-1", "utf-16", "cp1252"])
-@pytest.mark.xfail(
-    strict=True,
-    reason="clientauth/request.py _form does not catch Django's BadRequest for a "
-    "non-UTF-8 form charset: HTML 400 instead of the JSON invalid_request",
-)
 def test_non_utf8_charset_is_a_json_400(client, assertion, charset):
     response = client.generic(
         "POST",
@@ -214,23 +209,12 @@ def test_non_utf8_charset_is_a_json_400(client, assertion, charset):
     ids=["secret-no-id", "secret-unknown-id", "basic-unknown-id"],
 )
 @pytest.mark.parametrize("endpoint", [TOKEN, "/oauth2/introspect", "/oauth2/revoke"])
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="clientauth/secrets.py check_password(secret, None) raises TypeError in "
-    "Django 5.2 (identify_hasher(None)): a 500 for every secret naming an unknown client",
-)
 def test_secret_for_an_unknown_client_is_a_generic_401(client, rsa_client, data, headers, endpoint):
     data = {"grant_type": "client_credentials", "token": "t", **data}
     assert_generic_401(post(client, data, endpoint, **headers))
 
 
 @pytest.mark.parametrize("bearer", ["", "not-a-token"])
-@pytest.mark.xfail(
-    strict=True,
-    reason="introspection with a bad Bearer token answers DOT's 403 text/html with an "
-    "empty body, not a JSON invalid_token (RFC 6750 section 3.1)",
-)
 def test_bad_bearer_at_introspection_is_a_json_401(client, rsa_client, bearer):
     response = post(
         client, {"token": "t"}, "/oauth2/introspect", HTTP_AUTHORIZATION=f"Bearer {bearer}"
