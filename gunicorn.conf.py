@@ -46,3 +46,10 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # check (bench/run.py --leak) shows none. GUNICORN_MAX_REQUESTS=0 keeps them forever.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "0"))
 max_requests_jitter = max_requests // 10
+
+# gunicorn's control socket defaults to one path per user, which every server on the
+# host would share; it is off unless GUNICORN_CONTROL_SOCKET names this instance's own.
+if os.environ.get("GUNICORN_CONTROL_SOCKET"):
+    control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
+else:
+    control_socket_disable = True
