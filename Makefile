@@ -26,6 +26,10 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Each verifier check removed in turn must make its tests fail.
+mutations: $(STAMP)
+	$(PY) scripts/verifier-mutations
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

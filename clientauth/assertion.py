@@ -18,35 +18,20 @@ the client is tried), nested or encrypted JWTs, and ``crit`` extensions (refused
 
 from __future__ import annotations
 
-import binascii
-import json
 import math
-import re
-from base64 import urlsafe_b64decode
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import jwt
-from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
-
-from clientauth import errors
+from clientauth import errors, jws
 from clientauth.conf import Policy
 from clientauth.constants import (
     ALLOWED_TYPES,
-    EC_ALGORITHMS,
     FORBIDDEN_ALGORITHMS,
     MAX_JTI_LENGTH,
     PRIVATE_KEY_JWT,
     REQUIRED_CLAIMS,
-    RSA_ALGORITHMS,
 )
-
-_B64URL = re.compile(r"[A-Za-z0-9_-]*")
-_EC_CURVES = {"ES256": ec.SECP256R1, "ES384": ec.SECP384R1, "ES512": ec.SECP521R1}
-# RFC 9864 names Ed25519 explicitly; its signature is EdDSA's over the same bytes.
-_VERIFIERS = {name: jwt.get_algorithm_by_name(name) for name in (*RSA_ALGORITHMS, *EC_ALGORITHMS)}
-_VERIFIERS["EdDSA"] = _VERIFIERS["Ed25519"] = jwt.get_algorithm_by_name("EdDSA")
 
 # (name, title) of every check, in the order they run; the console's checker shows them.
 CHECKS: tuple[tuple[str, str], ...] = (
@@ -78,14 +63,6 @@ class ClientInfo:
 
 
 @dataclass(frozen=True, slots=True)
-class ParsedAssertion:
-    header: dict
-    claims: dict
-    signing_input: bytes
-    signature: bytes
-
-
-@dataclass(frozen=True, slots=True)
 class VerifiedAssertion:
     client: ClientInfo
     claims: dict
@@ -112,7 +89,7 @@ def verify_client_assertion(
     passed = on_pass or (lambda name: None)
     check_size(assertion, policy)
     passed("size")
-    parsed = parse(assertion)
+    parsed = jws.parse(assertion)
     passed("parse")
     client = check_client(parsed.claims, find_client)
     passed("client")
@@ -157,55 +134,6 @@ def check_size(assertion: str, policy: Policy) -> None:
         )
 
 
-def _b64decode(segment: str, what: str) -> bytes:
-    if not _B64URL.fullmatch(segment) or len(segment) % 4 == 1:
-        raise errors.MalformedAssertion(f"{what} is not base64url")
-    try:
-        return urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-    except (binascii.Error, ValueError):
-        raise errors.MalformedAssertion(f"{what} is not base64url") from None
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict:
-    result = dict(pairs)
-    if len(result) != len(pairs):
-        raise ValueError("duplicate member name")
-    return result
-
-
-def _reject_constant(name: str) -> None:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _json_object(data: bytes, what: str) -> dict:
-    try:
-        value = json.loads(
-            data.decode("utf-8"),
-            object_pairs_hook=_no_duplicates,
-            parse_constant=_reject_constant,
-        )
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise errors.MalformedAssertion(f"{what} is not a JSON object") from None
-    if not isinstance(value, dict):
-        raise errors.MalformedAssertion(f"{what} is not a JSON object")
-    return value
-
-
-def parse(assertion: str) -> ParsedAssertion:
-    """Split and decode a compact JWS (RFC 7515 section 7.1) without trusting it."""
-    if not assertion.isascii():
-        raise errors.MalformedAssertion("client_assertion is not a compact JWS")
-    parts = assertion.split(".")
-    if len(parts) != 3:
-        raise errors.MalformedAssertion("client_assertion is not a compact JWS (3 segments)")
-    header = _json_object(_b64decode(parts[0], "JOSE header"), "JOSE header")
-    claims = _json_object(_b64decode(parts[1], "claims"), "claims")
-    signature = _b64decode(parts[2], "signature")
-    if "crit" in header:
-        raise errors.MalformedAssertion("crit header extensions are not supported")
-    return ParsedAssertion(header, claims, f"{parts[0]}.{parts[1]}".encode(), signature)
-
-
 def check_client(claims: dict, find_client: ClientLookup) -> ClientInfo:
     """The client is named by ``sub`` (RFC 7523 section 3, item 2)."""
     sub = claims.get("sub")
@@ -232,7 +160,7 @@ def check_algorithm(header: dict, client: ClientInfo, policy: Policy) -> str:
         raise errors.AlgorithmNotAllowed(
             f"alg {alg!r} is never accepted", client_id=client.client_id
         )
-    if alg not in policy.allowed_algorithms or alg not in _VERIFIERS:
+    if alg not in policy.allowed_algorithms or alg not in jws.VERIFIERS:
         raise errors.AlgorithmNotAllowed(f"alg {alg} is not allowed", client_id=client.client_id)
     if client.signing_alg and alg != client.signing_alg:
         raise errors.AlgorithmNotAllowed(
@@ -241,29 +169,18 @@ def check_algorithm(header: dict, client: ClientInfo, policy: Policy) -> str:
     return alg
 
 
-def key_fits(alg: str, key: Any) -> bool:
-    """Whether ``key`` is of the type ``alg`` needs: RS/PS with RSA, ES with its curve."""
-    if alg in RSA_ALGORITHMS:
-        return isinstance(key, rsa.RSAPublicKey)
-    if alg in _EC_CURVES:
-        return isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, _EC_CURVES[alg])
-    if alg == "Ed25519":
-        return isinstance(key, ed25519.Ed25519PublicKey)
-    return isinstance(key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey)
-
-
 def check_signature(
-    parsed: ParsedAssertion, alg: str, keys: Sequence[Any], client: ClientInfo
+    parsed: jws.ParsedAssertion, alg: str, keys: Sequence[Any], client: ClientInfo
 ) -> None:
     """Verify against the client's keystore keys only (RFC 7523 section 3, item 9)."""
     if not keys:
         raise errors.NoClientKey("client has no valid certificate", client_id=client.client_id)
-    fitting = [key for key in keys if key_fits(alg, key)]
+    fitting = [key for key in keys if jws.key_fits(alg, key)]
     if not fitting:
         raise errors.AlgorithmNotAllowed(
             f"alg {alg} does not fit the client's key type", client_id=client.client_id
         )
-    verifier = _VERIFIERS[alg]
+    verifier = jws.VERIFIERS[alg]
     for key in fitting:
         try:
             if verifier.verify(parsed.signing_input, key, parsed.signature):

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from clientauth import assertion as assertion_module
+from clientauth import jws as jws_module
 from tests.security.support import (
     ASSERTION_ENDPOINTS,
     FORM,
@@ -36,7 +36,7 @@ def parser_never_called(monkeypatch):
         calls.append(len(value))
         raise AssertionError("an oversized assertion reached the JWS parser")
 
-    monkeypatch.setattr(assertion_module, "parse", forbidden)
+    monkeypatch.setattr(jws_module, "parse", forbidden)
     yield calls
     assert calls == []
 
