@@ -123,14 +123,20 @@ def leak_block(results: list[dict], command: str) -> str:
         "| ---: | --- |",
     ]
     if samples:
-        picks = [samples[0], samples[len(samples) // 2], samples[-1]]
+        # one row per tenth of the run, so a plateau (caches full) shows apart from a leak
+        picks = [samples[min(len(samples) - 1, i * len(samples) // 10)] for i in range(10)]
+        picks.append(samples[-1])
         for tokens, rss in picks:
             out.append(f"| {tokens} | {', '.join(f'{k / 1024:.1f}' for k in rss)} |")
-        growth = (max(samples[-1][1]) - max(picks[1][1])) / 1024
+        settled = samples[(6 * len(samples)) // 10]
+        growth = (max(samples[-1][1]) - max(settled[1])) / 1024
         out += [
             "",
-            f"Growth of the largest worker from the middle to the end: {growth:+.1f} MiB"
-            " (the first tokens fill the process's caches; a leak keeps growing after).",
+            f"Growth of the largest worker over the last 40% of the run ({settled[0]} to "
+            f"{samples[-1][0]} tokens): {growth:+.1f} MiB. Earlier growth is the caches "
+            "filling: the local-memory cache holds up to 20,000 used jtis per worker "
+            "(then culls), the SQLite page cache grows to its limit; a leak keeps growing "
+            "after both are full.",
         ]
     out.append("")
     out.append(f"Peak RSS (VmHWM) of the largest worker over the run: {r['peak_rss_mib']:.1f} MiB.")
