@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import jwt
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from cryptography.x509.oid import NameOID
 
 ISSUER = "http://127.0.0.1:8000"
@@ -31,13 +31,14 @@ def make_certificate(
     private_key,
     common_name: str = "test-client",
     *,
-    days: int = 365,
+    days: float = 365,
     not_before: dt.datetime | None = None,
 ) -> x509.Certificate:
     now = dt.datetime.now(dt.UTC)
     start = not_before or now - dt.timedelta(days=1)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    algorithm = None if isinstance(private_key, ed25519.Ed25519PrivateKey) else hashes.SHA256()
+    eddsa = isinstance(private_key, ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey)
+    algorithm = None if eddsa else hashes.SHA256()
     return (
         x509.CertificateBuilder()
         .subject_name(name)

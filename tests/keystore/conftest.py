@@ -6,10 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448
-from cryptography.x509.oid import NameOID
 
 from keystore import services
 from tests import keys
@@ -18,19 +15,8 @@ UTC = dt.UTC
 
 
 def certificate(private_key, common_name: str, *, not_before: dt.datetime, days: float = 365):
-    """Like ``keys.make_certificate``, also for Ed448 and with fractional days."""
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    algorithm = None if isinstance(private_key, ed448.Ed448PrivateKey) else hashes.SHA256()
-    return (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(private_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before)
-        .not_valid_after(not_before + dt.timedelta(days=days))
-        .sign(private_key, algorithm)
-    )
+    """``keys.make_certificate`` starting at ``not_before``."""
+    return keys.make_certificate(private_key, common_name, days=days, not_before=not_before)
 
 
 def now() -> dt.datetime:
