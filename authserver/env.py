@@ -50,11 +50,10 @@ def database(base_dir: Path) -> dict:
     if not url:
         url = f"sqlite:///{base_dir / 'var' / 'authserver.sqlite3'}"
     try:
-        # Persistent connections without Django's per-request health check, which costs
-        # a SELECT 1 round trip on every request: a connection that died between
-        # requests fails that request's query (a JSON 503 at the client endpoints) and
-        # is replaced at the end of it.
-        config = dj_database_url.parse(url, conn_max_age=None, conn_health_checks=False)
+        # Persistent connections, checked at the start of each request: a connection
+        # that died between requests (a database restart, a terminated backend) is
+        # replaced before it can fail a request. The check costs a SELECT 1 a request.
+        config = dj_database_url.parse(url, conn_max_age=None, conn_health_checks=True)
     except Exception as exc:  # the parser raises several types for a malformed URL
         raise ImproperlyConfigured(f"DATABASE_URL cannot be parsed: {exc}") from None
     engine = config.get("ENGINE", "")
