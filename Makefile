@@ -48,8 +48,9 @@ bench-quick: $(STAMP)
 bench-leak: $(STAMP)
 	$(PY) -m bench.run --leak $(BENCH_ARGS)
 
-# Five minutes at 70% of a target throughput (--target N or auto) on PostgreSQL + Redis,
-# purge_jtis every 30 s; figures to bench/SOAK.md (bench/soak.py). Not part of `make test`.
+# Five minutes at 70% of the measured maximum (bench/RESULTS.md, or --target N) on
+# PostgreSQL + Redis, load from wrk with pre-signed assertions, purge_jtis every 30 s;
+# figures to bench/SOAK.md (bench/soak.py). Not part of `make test`.
 soak: $(STAMP)
 	$(PY) -m bench.soak $(SOAK_ARGS)
 

@@ -5,7 +5,7 @@ Each body is a complete ``client_credentials`` request authenticated by a fresh
 client assertion (RFC 7523 section 2.2) with a unique ``jti``: the server accepts
 every ``jti`` once, so a body is good for exactly one token. Signing runs in a
 process pool because RS256 signing (~0.4 ms) dominates the preparation of a run.
-Called by ``bench.run``; nothing here touches Django.
+Called by ``bench.run`` and ``bench.soak``; nothing here touches Django.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 import uuid
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from urllib.parse import urlencode
@@ -63,19 +64,20 @@ def private_pem(key) -> bytes:
     )
 
 
-def _sign_chunk(args: tuple[bytes, str, str, str, int, int]) -> list[str]:
-    key_pem, alg, client_id, audience, count, lifetime = args
+def _sign_chunk(args: tuple) -> list[str]:
+    key_pem, alg, client_id, audience, count, lifetime, times = args
     key = serialization.load_pem_private_key(key_pem, password=None)
     now = int(time.time())
     lines = []
-    for _ in range(count):
+    for n in range(count):
+        iat, exp = times[n] if times is not None else (now, now + lifetime)
         claims = {
             "iss": client_id,
             "sub": client_id,
             "aud": audience,
             "jti": uuid.uuid4().hex,
-            "iat": now,
-            "exp": now + lifetime,
+            "iat": iat,
+            "exp": exp,
         }
         assertion = jwt.encode(claims, key, algorithm=alg)
         lines.append(
@@ -99,15 +101,25 @@ def write_bodies(
     count: int,
     lifetime: int = 3000,
     processes: int = 2,
+    times: Sequence[tuple[int, int]] | None = None,
 ) -> Path:
-    """Write ``count`` single-use request bodies, one per line, to ``path``."""
+    """Write ``count`` single-use request bodies, one per line, to ``path``.
+
+    Every assertion is issued now and expires ``lifetime`` seconds later, unless
+    ``times`` gives each body its own ``(iat, exp)``; then ``count`` is ``len(times)``
+    and line ``n`` carries ``times[n]`` (``bench.soak`` staggers them along its schedule).
+    """
     key_pem = private_pem(key)
+    if times is not None:
+        count = len(times)
     chunk = max(1, -(-count // (processes * 4)))
     jobs = []
     left = count
     while left > 0:
         n = min(chunk, left)
-        jobs.append((key_pem, alg, client_id, audience, n, lifetime))
+        done = len(jobs) * chunk
+        part = list(times[done : done + n]) if times is not None else None
+        jobs.append((key_pem, alg, client_id, audience, n, lifetime, part))
         left -= n
     with ProcessPoolExecutor(max_workers=processes) as pool, path.open("w") as out:
         for lines in pool.map(_sign_chunk, jobs):
