@@ -124,22 +124,9 @@ def seconds_per_signature(key, samples: int = 200) -> float:
     return (time.perf_counter() - started) / samples
 
 
-def register(server: LiveServer, tmp: Path, key) -> str:
-    out = server.manage(
-        "register_app",
-        "--name",
-        "soak",
-        "--callback",
-        "https://rp.example/cb",
-        "--grant-types",
-        "client_credentials",
-        "--json",
-    )
-    client_id = json.loads(out)["client_id"]
-    cert = tmp / "soak.pem"
-    cert.write_bytes(assertions.self_signed_pem(key, client_id))
-    server.manage("import_cert", "--alias", client_id, str(cert))
-    return client_id
+def register(server: LiveServer, key) -> str:
+    pem = assertions.self_signed_pem(key, "soak")
+    return server.register_client("soak", pem, "--grant-types", "client_credentials")["client_id"]
 
 
 def worker_pids(server: LiveServer) -> list[int]:
@@ -261,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     ):
         tmp = Path(name)
         key = assertions.generate_key("RS256")
-        client_id = register(server, tmp, key)
+        client_id = register(server, key)
         url = server.url("/oauth2/token")
 
         # Sign everything first; the schedule's origin is where signing should be done.

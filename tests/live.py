@@ -20,6 +20,7 @@ Used by ``tests/e2e`` and by any test that needs real server processes.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -80,6 +81,27 @@ class LiveServer:
                 f"stdout: {result.stdout}\nstderr: {result.stderr}"
             )
         return result.stdout
+
+    def register_client(
+        self,
+        name: str,
+        cert_pem: bytes,
+        *register_args: str,
+        callback: str = "https://rp.example/cb",
+    ) -> dict:
+        """Register a service provider and import its certificate, through the commands
+        (``register_app --json``, then ``import_cert`` under the new client ID); return
+        register_app's JSON (``client_id``, ``client_secret``)."""
+        client = json.loads(
+            self.manage(
+                "register_app", "--name", name, "--callback", callback, *register_args, "--json"
+            )
+        )
+        with tempfile.TemporaryDirectory() as tmp:
+            cert = Path(tmp) / "client.pem"
+            cert.write_bytes(cert_pem)
+            self.manage("import_cert", "--alias", client["client_id"], str(cert))
+        return client
 
     def manage_result(self, *args: str, input: str | None = None) -> subprocess.CompletedProcess:
         """Run ``manage.py *args``; return the completed process (stdout, stderr, code)."""

@@ -16,7 +16,6 @@ while imported (endpoint tests).
 
 from __future__ import annotations
 
-import json
 import re
 import time
 import uuid
@@ -55,20 +54,14 @@ def worker_pids(live: LiveServer) -> set[str]:
     return pids
 
 
-def register(live: LiveServer, key: keys.KeyPair, tmp_path, name: str) -> str:
-    out = live.manage(
-        "register_app",
-        "--name",
+def register(live: LiveServer, key: keys.KeyPair, name: str) -> str:
+    return live.register_client(
         name,
-        "--callback",
-        "https://rp.example/callback",
+        key.cert_pem,
         "--grant-types",
         "client_credentials",
-        "--json",
-    )
-    client_id = json.loads(out)["client_id"]
-    import_cert(live, client_id, key, tmp_path)
-    return client_id
+        callback="https://rp.example/callback",
+    )["client_id"]
 
 
 def import_cert(live: LiveServer, client_id: str, key: keys.KeyPair, tmp_path, *flags) -> None:
@@ -124,7 +117,7 @@ def assert_refused(response: requests.Response) -> None:
 
 
 def test_deleted_certificate_is_refused_at_once_by_every_worker(live, rsa_key, tmp_path):
-    client_id = register(live, rsa_key, tmp_path, "deleted-cert")
+    client_id = register(live, rsa_key, "deleted-cert")
     at_every_worker(live, rsa_key, client_id, 200)
 
     live.manage("delete_cert", "--alias", client_id)
@@ -137,7 +130,7 @@ def test_deleted_certificate_is_refused_at_once_by_every_worker(live, rsa_key, t
 def test_replaced_certificate_takes_over_at_once_in_every_worker(live, rsa_key, tmp_path):
     # Same algorithm, new key: only the signature check can tell the two apart.
     new_key = keys.rsa_pair(name="replacement")
-    client_id = register(live, rsa_key, tmp_path, "replaced-cert")
+    client_id = register(live, rsa_key, "replaced-cert")
     at_every_worker(live, rsa_key, client_id, 200)
 
     import_cert(live, client_id, new_key, tmp_path, "--replace")

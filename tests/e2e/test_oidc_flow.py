@@ -9,7 +9,6 @@ every server process sees it, and concurrent first-use creation of the signing k
 from __future__ import annotations
 
 import base64
-import json
 import re
 import secrets
 import subprocess
@@ -67,24 +66,18 @@ def admin(live: LiveServer) -> tuple[str, str]:
     return "admin", password
 
 
-def register(live: LiveServer, key: keys.KeyPair, tmp_path, name: str) -> dict:
-    client = json.loads(
-        live.manage("register_app", "--name", name, "--callback", CALLBACK, "--json")
-    )
-    cert = tmp_path / f"{name}.pem"
-    cert.write_bytes(key.cert_pem)
-    live.manage("import_cert", "--alias", client["client_id"], str(cert))
-    return client
+def register(live: LiveServer, key: keys.KeyPair, name: str) -> dict:
+    return live.register_client(name, key.cert_pem, callback=CALLBACK)
 
 
 @pytest.fixture(scope="module")
-def client_a(live, rsa_key, tmp_path_factory) -> dict:
-    return register(live, rsa_key, tmp_path_factory.mktemp("a"), "rp-a")
+def client_a(live, rsa_key) -> dict:
+    return register(live, rsa_key, "rp-a")
 
 
 @pytest.fixture(scope="module")
-def client_b(live, ec_key, tmp_path_factory) -> dict:
-    return register(live, ec_key, tmp_path_factory.mktemp("b"), "rp-b")
+def client_b(live, ec_key) -> dict:
+    return register(live, ec_key, "rp-b")
 
 
 def discover(live: LiveServer) -> dict:

@@ -11,7 +11,6 @@ tests the same way: they never use the run's own ``DATABASE_URL`` or ``REDIS_URL
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import signal
@@ -21,7 +20,6 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -104,24 +102,13 @@ def live(redis_server):
 
 
 @pytest.fixture
-def fault_client(live, tmp_path_factory):
+def fault_client(live):
     """A client_credentials private_key_jwt client registered through the commands, one
     per test, so each ledger counts only its own test's tokens and rows."""
     pair = keys.ec_pair(name="fault-client")
-    out = live.manage(
-        "register_app",
-        "--name",
-        "fault client",
-        "--callback",
-        "https://rp.example/cb",
-        "--grant-types",
-        "client_credentials",
-        "--json",
-    )
-    client_id = json.loads(out)["client_id"]
-    path = Path(tmp_path_factory.mktemp("faults")) / "client.pem"
-    path.write_bytes(pair.cert_pem)
-    live.manage("import_cert", "--alias", client_id, str(path))
+    client_id = live.register_client(
+        "fault client", pair.cert_pem, "--grant-types", "client_credentials"
+    )["client_id"]
     return client_id, pair
 
 
