@@ -10,13 +10,12 @@ console is for staff.
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from dataclasses import dataclass
 
 from clientauth import conf, errors, lookup
+from clientauth import jti as jti_store
 from clientauth.assertion import CHECKS, verify_client_assertion
-from clientauth.models import JtiRecord
 
 REPLAY_CHECK = ("replay", "jti not used by an unexpired assertion (preventTokenReuse)")
 
@@ -32,9 +31,7 @@ class CheckStep:
 
 def _replay_step(client_id: str, jti: str, *, now: float, policy: conf.Policy) -> CheckStep:
     name, title = REPLAY_CHECK
-    cutoff = dt.datetime.fromtimestamp(now - policy.leeway_seconds, tz=dt.UTC)
-    used = JtiRecord.objects.filter(client_id=client_id, jwt_id=jti, exp_time__gte=cutoff)
-    if used.exists():
+    if jti_store.is_used(client_id, jti, now=now, leeway=policy.leeway_seconds):
         if policy.prevent_token_reuse:
             return CheckStep(name, title, "fail", errors.ReplayedJti.reason, "jti has been used")
         return CheckStep(name, title, "pass", detail="jti was used; reuse is allowed")

@@ -47,7 +47,7 @@ def _dot_is_default() -> bool:
         oauth2_settings.ACCESS_TOKEN_GENERATOR is None
         and not oauth2_settings.EXTRA_SERVER_KWARGS
         and oauth2_settings.OAUTH_PRE_TOKEN_VALIDATION == DOT_DEFAULTS["OAUTH_PRE_TOKEN_VALIDATION"]
-        and type(get_scopes_backend()) is SettingsScopes
+        and oauth2_settings.SCOPES_BACKEND_CLASS is SettingsScopes
     )
 
 

@@ -52,6 +52,11 @@ def _timestamp(seconds: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
 
 
+def _cutoff(now: float, leeway: int) -> dt.datetime:
+    """A row whose EXP_TIME is before this belongs to a JWT that can no longer be used."""
+    return _timestamp(now - leeway)
+
+
 @functools.cache
 def _upsert_sql() -> str:
     q = connection.ops.quote_name
@@ -74,7 +79,7 @@ def _insert(client_id: str, jti: str, exp: float, now: float, leeway: int) -> bo
         jti,
         adapt(_timestamp(exp)),
         adapt(_timestamp(now)),
-        adapt(_timestamp(now - leeway)),
+        adapt(_cutoff(now, leeway)),
     ]
     with connection.cursor() as cursor:
         cursor.execute(_upsert_sql(), params)
@@ -114,5 +119,12 @@ def record_jti(client_id: str, jti: str, exp: float, *, now: float, policy: Poli
 
 def purge_expired(*, now: float, leeway: int) -> int:
     """Delete rows whose JWT has expired past ``exp`` plus leeway; return how many."""
-    deleted, _ = JtiRecord.objects.filter(exp_time__lt=_timestamp(now - leeway)).delete()
+    deleted, _ = JtiRecord.objects.filter(exp_time__lt=_cutoff(now, leeway)).delete()
     return deleted
+
+
+def is_used(client_id: str, jti: str, *, now: float, leeway: int) -> bool:
+    """Whether an unexpired JWT has used ``jti`` (a read only: nothing is recorded)."""
+    return JtiRecord.objects.filter(
+        client_id=client_id, jwt_id=jti, exp_time__gte=_cutoff(now, leeway)
+    ).exists()
