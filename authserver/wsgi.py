@@ -3,7 +3,9 @@
 The OAuth endpoints that clients call on every API request (token, introspection,
 revocation) are served by a Django handler with only the security middleware: they
 use no session, no login, no CSRF token and no messages, and the full stack would be
-a sixth of their cost. Every other path, the console and the login page included, goes
+a sixth of their cost. A successful client_credentials request at the token endpoint
+is answered before that, by ``clientauth.fastpath``, which declines everything else to
+this handler. Every other path, the console and the login page included, goes
 through the full ``settings.MIDDLEWARE``.
 """
 
@@ -43,10 +45,17 @@ class ClientApiHandler(WSGIHandler):
 
 
 site = get_wsgi_application()
+from clientauth import fastpath  # noqa: E402  (needs the apps that get_wsgi_application set up)
+
 client_api = ClientApiHandler()
 
 
 def application(environ, start_response):
     if environ.get("REQUEST_METHOD") == "POST" and environ.get("PATH_INFO") in CLIENT_API_PATHS:
+        if environ["PATH_INFO"] in fastpath.PATHS:
+            answer = fastpath.serve(environ)
+            if answer is not None:
+                start_response(answer.status, answer.headers)
+                return [answer.body]
         return client_api(environ, start_response)
     return site(environ, start_response)

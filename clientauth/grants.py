@@ -19,10 +19,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from django.db.models.signals import post_save, pre_save
 from django.http import HttpRequest, HttpResponse
-from oauth2_provider.models import get_access_token_model, set_token_value
+from oauth2_provider.models import (
+    AbstractAccessToken,
+    get_access_token_model,
+    set_token_value,
+)
 from oauth2_provider.oauth2_validators import GRANT_TYPE_MAPPING
 from oauth2_provider.scopes import SettingsScopes, get_scopes_backend
 from oauth2_provider.settings import DEFAULTS as DOT_DEFAULTS
@@ -51,9 +58,8 @@ def _dot_is_default() -> bool:
     )
 
 
-def handles(request: HttpRequest) -> bool:
-    """Whether this request is one ``issue`` answers exactly as DOT would."""
-    form = request.POST
+def handles(form: Mapping[str, str]) -> bool:
+    """Whether a request with this form is one ``issue`` answers exactly as DOT would."""
     if form.get("grant_type") != GRANT_TYPE or not PARAMETERS.issuperset(form):
         return False
     access_token = get_access_token_model()
@@ -84,34 +90,51 @@ def _response(body: str, status: int, headers: dict[str, str]) -> HttpResponse:
     return response
 
 
-def _error(error: oauth_errors.OAuth2Error) -> HttpResponse:
-    return _response(error.json, error.status_code, error.headers)
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """An access token granted and not yet written, and the answer that goes with it."""
+
+    client: Any
+    raw_token: str
+    scope: str
+    expires: dt.datetime
+    body: str
+
+    def token(self) -> AbstractAccessToken:
+        """The unsaved token row, its value stored as DOT's storage setting says."""
+        access_token = get_access_token_model()(
+            user=None, scope=self.scope, expires=self.expires, application=self.client, resource=[]
+        )
+        set_token_value(access_token, self.raw_token)
+        return access_token
 
 
-def issue(request: HttpRequest, client) -> HttpResponse:
-    """Issue an access token to the authenticated ``client`` (RFC 6749 sections 4.4.2-3)."""
+def grant(client, requested_scope: str | None) -> Grant | oauth_errors.OAuth2Error:
+    """The token for the authenticated ``client`` (RFC 6749 sections 4.4.2-3), or the
+    error DOT would answer with."""
     if not client.allows_grant_type(*GRANT_TYPE_MAPPING[GRANT_TYPE]):
-        return _error(oauth_errors.UnauthorizedClientError())
+        return oauth_errors.UnauthorizedClientError()
     backend = get_scopes_backend()
-    scopes = scope_to_list(request.POST.get("scope")) or scope_to_list(
+    scopes = scope_to_list(requested_scope) or scope_to_list(
         backend.get_default_scopes(application=client, request=None)
     )
     available = backend.get_available_scopes(application=client, request=None)
     if not set(scopes).issubset(available):
-        return _error(oauth_errors.InvalidScopeError())
+        return oauth_errors.InvalidScopeError()
 
     expires_in = oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS
     raw_token = new_token()
     scope = " ".join(scopes)
-    access_token = get_access_token_model()(
-        user=None,
-        scope=scope,
-        expires=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=expires_in),
-        application=client,
-        resource=[],
-    )
-    set_token_value(access_token, raw_token)
-    rows.insert(access_token)
+    expires = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=expires_in)
     body = {"access_token": raw_token, "expires_in": expires_in, "token_type": "Bearer"}
     body["scope"] = scope
-    return _response(json.dumps(body), 200, {})
+    return Grant(client, raw_token, scope, expires, json.dumps(body))
+
+
+def issue(request: HttpRequest, client) -> HttpResponse:
+    """Issue an access token to the authenticated ``client`` and answer as DOT would."""
+    result = grant(client, request.POST.get("scope"))
+    if isinstance(result, oauth_errors.OAuth2Error):
+        return _response(result.json, result.status_code, result.headers)
+    rows.insert(result.token())
+    return _response(result.body, 200, {})

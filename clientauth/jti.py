@@ -58,7 +58,7 @@ def _cutoff(now: float, leeway: int) -> dt.datetime:
 
 
 @functools.cache
-def _upsert_sql() -> str:
+def upsert_sql() -> str:
     q = connection.ops.quote_name
     table, client, jwt_id = q(JtiRecord._meta.db_table), q("CLIENT_ID"), q("JWT_ID")
     exp, created = q("EXP_TIME"), q("TIME_CREATED")
@@ -71,50 +71,66 @@ def _upsert_sql() -> str:
     )
 
 
-def _insert(client_id: str, jti: str, exp: float, now: float, leeway: int) -> bool:
-    """True when the jti is now recorded for this JWT; False when an unexpired row holds it."""
+def insert_params(client_id: str, jti: str, exp: float, now: float, leeway: int) -> list:
+    """The parameters of ``upsert_sql()``, in its order."""
     adapt = connection.ops.adapt_datetimefield_value
-    params = [
+    return [
         client_id,
         jti,
         adapt(_timestamp(exp)),
         adapt(_timestamp(now)),
         adapt(_cutoff(now, leeway)),
     ]
+
+
+def insert(client_id: str, jti: str, exp: float, now: float, leeway: int) -> bool:
+    """True when the jti is now recorded for this JWT; False when an unexpired row holds it."""
     with connection.cursor() as cursor:
-        cursor.execute(_upsert_sql(), params)
+        cursor.execute(upsert_sql(), insert_params(client_id, jti, exp, now, leeway))
         return cursor.fetchone() is not None
+
+
+def known_replay(key: str, *, now: float, policy: Policy) -> bool:
+    """Whether the cache already holds ``key`` for an unexpired JWT. Only a "yes" is
+    trusted; a miss or a cache that is down leaves the decision to the database."""
+    if not (policy.cache_enabled and policy.prevent_token_reuse):
+        return False
+    try:
+        cached_exp = cache.get(key)
+    except Exception as exc:  # any cache backend failure: fall back to the database
+        _warn_cache(exc)
+        return False
+    return cached_exp is not None and cached_exp + policy.leeway_seconds >= now
+
+
+def remember_on_commit(key: str, exp: float, *, now: float, policy: Policy) -> None:
+    """Put ``key`` in the cache once the transaction that recorded it commits (at once
+    in autocommit mode)."""
+    if not policy.cache_enabled:
+        return
+    timeout = int(min(exp + policy.leeway_seconds - now, policy.cache_timeout_seconds)) + 1
+
+    def remember() -> None:
+        try:
+            cache.set(key, exp, timeout)
+        except Exception as exc:
+            _warn_cache(exc)
+
+    transaction.on_commit(remember)
 
 
 def record_jti(client_id: str, jti: str, exp: float, *, now: float, policy: Policy) -> None:
     """Record ``jti`` for ``client_id`` or raise ``ReplayedJti`` (when reuse is prevented)."""
     key = cache_key(client_id, jti)
-    use_cache = policy.cache_enabled
-    if use_cache and policy.prevent_token_reuse:
-        try:
-            cached_exp = cache.get(key)
-        except Exception as exc:  # any cache backend failure: fall back to the database
-            _warn_cache(exc)
-            cached_exp = None
-        if cached_exp is not None and cached_exp + policy.leeway_seconds >= now:
-            raise errors.ReplayedJti("jti has been used already", client_id=client_id)
+    if known_replay(key, now=now, policy=policy):
+        raise errors.ReplayedJti("jti has been used already", client_id=client_id)
 
-    if not _insert(client_id, jti, exp, now, policy.leeway_seconds):
+    if not insert(client_id, jti, exp, now, policy.leeway_seconds):
         if policy.prevent_token_reuse:
             raise errors.ReplayedJti("jti has been used already", client_id=client_id)
         log.info("jti reused (PREVENT_TOKEN_REUSE is off) client_id=%r", client_id)
         return
-
-    if use_cache:
-        timeout = int(min(exp + policy.leeway_seconds - now, policy.cache_timeout_seconds)) + 1
-
-        def remember() -> None:
-            try:
-                cache.set(key, exp, timeout)
-            except Exception as exc:
-                _warn_cache(exc)
-
-        transaction.on_commit(remember)
+    remember_on_commit(key, exp, now=now, policy=policy)
 
 
 def purge_expired(*, now: float, leeway: int) -> int:

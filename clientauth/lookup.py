@@ -3,8 +3,9 @@
 The verifier (``clientauth.assertion``) takes these as callables so it stays pure.
 Keys come from the keystore through its one public function, so an import, replace or
 delete in any process is seen by the next request here. Both lookups run on every
-token request; the client is read with one hand-written SELECT rather than a compiled
-queryset, whose construction costs ten times the query.
+token request; the client is read with one hand-written SELECT on the driver's cursor
+(``authserver.rawsql``) rather than a compiled queryset, whose construction costs ten
+times the query.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 from django.db import connection
 
+from authserver import rawsql
 from clientauth.assertion import ClientInfo, KeyLookup
 from clientauth.conf import Policy
 from clientauth.models import ServiceProvider
@@ -23,8 +25,9 @@ from keystore.services import set_key_cache_capacity, verification_keys
 
 
 @functools.cache
-def _client_query() -> tuple[str, list[str], list[list[Callable]]]:
-    """The SELECT of a whole ServiceProvider row, with the ORM's value converters."""
+def _client_query() -> tuple[str, list[str], list[tuple[int, list[Callable]]]]:
+    """The SELECT of a whole ServiceProvider row, and the ORM's value converters of the
+    columns that have any."""
     meta = ServiceProvider._meta
     q = connection.ops.quote_name
     fields = meta.concrete_fields
@@ -33,24 +36,29 @@ def _client_query() -> tuple[str, list[str], list[list[Callable]]]:
         f"WHERE {q(meta.get_field('client_id').column)} = %s"
     )
     converters = [
-        connection.ops.get_db_converters(f.get_col(meta.db_table)) + f.get_db_converters(connection)
-        for f in fields
+        (index, field_converters)
+        for index, f in enumerate(fields)
+        if (
+            field_converters := connection.ops.get_db_converters(f.get_col(meta.db_table))
+            + f.get_db_converters(connection)
+        )
     ]
-    return sql, [f.attname for f in fields], converters
+    return rawsql.statement(sql), [f.attname for f in fields], converters
 
 
 def load_service_provider(client_id: str) -> ServiceProvider | None:
     sql, attnames, converters = _client_query()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [client_id])
+    with rawsql.cursor() as cursor:
+        cursor.execute(sql, (client_id,))
         row = cursor.fetchone()
     if row is None:
         return None
-    values = []
-    for value, field_converters in zip(row, converters, strict=True):
+    values = list(row)
+    for index, field_converters in converters:
+        value = values[index]
         for convert in field_converters:
             value = convert(value, None, connection)
-        values.append(value)
+        values[index] = value
     return ServiceProvider.from_db(connection.alias, attnames, values)
 
 

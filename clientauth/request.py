@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import binascii
 from base64 import b64decode
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
@@ -75,14 +76,14 @@ def _form(request: HttpRequest):
         raise errors.UnsupportedRequest("the request body's charset is not supported") from None
 
 
-def _check_parameters(request: HttpRequest, form) -> None:
-    for name, values in form.lists():
+def _check_parameters(fields: Mapping[str, list[str]], query_names: Iterable[str]) -> None:
+    for name, values in fields.items():
         if len(values) > 1 and name not in _REPEATABLE:
             raise errors.DuplicateParameter(f"parameter {name} is given more than once")
-    for name in request.GET:
+    for name in query_names:
         if name in _BODY_ONLY:
             raise errors.UnsupportedRequest(f"parameter {name} must be sent in the request body")
-        if name in form:
+        if name in fields:
             raise errors.DuplicateParameter(f"parameter {name} is given more than once")
 
 
@@ -101,9 +102,19 @@ def _basic(header: str) -> tuple[str, str]:
 def read_credentials(request: HttpRequest) -> Credentials:
     """The request's client credentials, or a 400 for a request of the wrong shape."""
     form = _form(request)
-    _check_parameters(request, form)
+    return credentials(
+        dict(form.lists()), request.GET.keys(), request.META.get("HTTP_AUTHORIZATION", "")
+    )
 
-    authorization = request.META.get("HTTP_AUTHORIZATION", "")
+
+def credentials(
+    fields: Mapping[str, list[str]], query_names: Iterable[str], authorization: str
+) -> Credentials:
+    """The credentials of a request whose body holds ``fields`` (every value of each
+    name) and whose URL query names ``query_names``; a 400 for the wrong shape."""
+    _check_parameters(fields, query_names)
+    form = {name: values[-1] for name, values in fields.items() if values}
+
     scheme, _, value = authorization.partition(" ")
     basic = scheme.lower() == "basic"
     bearer = scheme.lower() == "bearer"

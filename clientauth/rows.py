@@ -19,15 +19,25 @@ from django.db import connection, models
 @functools.cache
 def _statement(model: type[models.Model]) -> tuple[str, tuple[models.Field, ...]] | None:
     meta = model._meta
-    fields = tuple(f for f in meta.concrete_fields if not f.primary_key)
-    if any(hasattr(f, "get_placeholder") for f in fields):
+    columns = fields(model)
+    if any(hasattr(f, "get_placeholder") for f in columns):
         return None
     q = connection.ops.quote_name
     sql = (
-        f"INSERT INTO {q(meta.db_table)} ({', '.join(q(f.column) for f in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {q(meta.pk.column)}"
+        f"INSERT INTO {q(meta.db_table)} ({', '.join(q(f.column) for f in columns)}) "
+        f"VALUES ({', '.join(['%s'] * len(columns))}) RETURNING {q(meta.pk.column)}"
     )
-    return sql, fields
+    return sql, columns
+
+
+def fields(model: type[models.Model]) -> tuple[models.Field, ...]:
+    """The columns an INSERT of ``model`` writes, in order: all but the primary key."""
+    return tuple(f for f in model._meta.concrete_fields if not f.primary_key)
+
+
+def prepared_values(obj: models.Model) -> list:
+    """The values of ``fields(type(obj))`` for inserting ``obj``, as the ORM prepares them."""
+    return [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields(type(obj))]
 
 
 def insert(obj: models.Model) -> None:
@@ -36,8 +46,8 @@ def insert(obj: models.Model) -> None:
     if statement is None:
         obj.save(force_insert=True)
         return
-    sql, fields = statement
-    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    sql, _ = statement
+    params = prepared_values(obj)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         obj.pk = cursor.fetchone()[0]

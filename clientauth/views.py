@@ -28,7 +28,7 @@ class TokenView(ClientAuthGateMixin, dot.TokenView):
 
     def post(self, request, *args, **kwargs):
         authenticated = request.META.get(VERIFIED_CLIENT_ENVIRON_KEY)
-        if authenticated is not None and grants.handles(request):
+        if authenticated is not None and grants.handles(request.POST):
             return grants.issue(request, authenticated.client)
         return super().post(request, *args, **kwargs)
 

@@ -21,6 +21,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from authserver import rawsql
 from keystore import errors
 from keystore.models import Certificate
 from keystore.parsing import parse_certificate
@@ -113,9 +114,9 @@ def verification_keys(alias: str, now: dt.datetime) -> list:
     Returns cryptography public-key objects; an empty list for an unknown alias or one
     whose certificates have all expired.
     """
-    adapt = connection.ops.adapt_datetimefield_value
-    with connection.cursor() as cursor:
-        cursor.execute(_valid_rows_sql(), [alias, adapt(now), adapt(now)])
+    moment = connection.ops.adapt_datetimefield_value(now)
+    with rawsql.cursor() as cursor:
+        cursor.execute(_valid_rows_sql(), (alias, moment, moment))
         rows = cursor.fetchall()
     keys = []
     for pk, thumbprint in rows:
@@ -136,7 +137,7 @@ def _valid_rows_sql() -> str:
     # compiling the equivalent queryset costs ten times the query itself.
     q = connection.ops.quote_name
     table = q(Certificate._meta.db_table)
-    return (
+    return rawsql.statement(
         f"SELECT {q('id')}, {q('thumbprint_sha256')} FROM {table} "
         f"WHERE {q('alias')} = %s AND {q('not_before')} <= %s AND {q('not_after')} > %s"
     )

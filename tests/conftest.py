@@ -1,11 +1,46 @@
-"""Session-wide fixtures: generated key pairs (the client's and an attacker's)."""
+"""Session-wide fixtures: generated key pairs (the client's and an attacker's), and a
+test client that reaches the token endpoint the way ``authserver.wsgi`` serves it."""
 
 from __future__ import annotations
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
+from django.core.handlers.wsgi import WSGIRequest
+from django.http import HttpResponse
+from django.test import Client
+from django.test.client import ClientHandler
 
+from clientauth import fastpath
 from tests import keys
+
+
+class WsgiClientHandler(ClientHandler):
+    """Django's test handler behind the same direct token path as the WSGI entry point:
+    a token request the direct path declines reaches Django as it would in production."""
+
+    def __call__(self, environ):
+        if environ.get("REQUEST_METHOD") == "POST" and environ.get("PATH_INFO") in fastpath.PATHS:
+            answer = fastpath.serve(environ)
+            if answer is not None:
+                response = HttpResponse(answer.body, status=int(answer.status.split()[0]))
+                for name, value in answer.headers:
+                    response[name] = value
+                response.wsgi_request = WSGIRequest(environ)
+                response.served_directly = True
+                return response
+        return super().__call__(environ)
+
+
+class WsgiClient(Client):
+    def __init__(self, enforce_csrf_checks=False, **defaults):
+        super().__init__(enforce_csrf_checks, **defaults)
+        self.handler = WsgiClientHandler(enforce_csrf_checks)
+
+
+@pytest.fixture
+def client() -> Client:
+    """pytest-django's ``client``, with token requests served as in production."""
+    return WsgiClient()
 
 
 @pytest.fixture(scope="session")

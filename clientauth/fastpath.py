@@ -1,0 +1,287 @@
+"""The token endpoint's direct path: a client_credentials token without Django's request cycle.
+
+Most token requests an authorization server sees are the same request: a
+``client_credentials`` grant with well-formed client authentication that succeeds.
+``serve`` answers exactly those straight from the WSGI environ, with the same
+functions the full path uses: ``clientauth.request.credentials`` for the request's
+shape, ``clientauth.gate.authenticate`` (the verifier, or the secret check) for the
+client, ``clientauth.grants.grant`` for the token, and the ``jti`` and the token
+written in one transaction. What it leaves out is the request cycle around them:
+building an ``HttpRequest`` and its ``QueryDict``, the signals, the middleware, the URL
+resolver, the view's decorators and the ``HttpResponse``, which cost more than the
+work itself.
+
+It answers only with a 200. Every other request, and every request that would not
+succeed here (malformed, refused, replayed, a scope error, a database error), is
+declined with ``None``, and the full path (``clientauth.views.TokenView``) answers it
+from scratch, records the failure and sends the contract's error. A declined request
+has changed nothing: the transaction that would have held its ``jti`` and token was
+rolled back or never began. So the rules and the wording of every refusal live in one
+place, and a refusal costs at most one extra pass of the checks.
+
+Called by ``authserver.wsgi.application`` for ``POST /oauth2/token``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import functools
+import hashlib
+import io
+import time
+from collections.abc import Callable
+from typing import NamedTuple
+from urllib.parse import parse_qsl
+
+from django.conf import settings
+from django.core.exceptions import DisallowedHost
+from django.core.handlers.wsgi import WSGIRequest
+from django.core.signals import setting_changed
+from django.db import DatabaseError, connection, models
+from django.dispatch import receiver
+from django.middleware.security import SecurityMiddleware
+from oauth2_provider.models import AccessToken, get_access_token_model
+from oauth2_provider.settings import oauth2_settings
+from oauthlib.oauth2.rfc6749.errors import OAuth2Error
+
+from authserver import rawsql
+from clientauth import conf, errors, grants, jti, rows
+from clientauth.gate import authenticate
+from clientauth.request import FORM_CONTENT_TYPE, MAX_BODY_BYTES, credentials
+
+PATHS = frozenset({"/oauth2/token", "/oauth2/token/"})
+# More fields than any request this path serves has; a longer form goes the full way.
+_MAX_FIELDS = 2 * len(grants.PARAMETERS)
+
+
+class Answer(NamedTuple):
+    status: str
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+_header_templates: dict[bool, list[tuple[str, str]]] = {}
+
+
+@receiver(setting_changed)
+def _reset(**kwargs) -> None:
+    _header_templates.clear()
+
+
+def _headers(request: WSGIRequest) -> list[tuple[str, str]]:
+    """The headers of the full path's 200: the grant's own and the security middleware's."""
+    secure = request.is_secure()
+    template = _header_templates.get(secure)
+    if template is None:
+        response = grants._response("", 200, {})
+        response = SecurityMiddleware(lambda r: response).process_response(request, response)
+        template = _header_templates[secure] = [
+            (name, value) for name, value in response.items() if name != "Content-Length"
+        ]
+    return template
+
+
+def _connection_ready() -> bool:
+    """Whether Django's connection can be used as the full path would find it, without
+    the request-start housekeeping: open, persistent, healthy and in autocommit mode.
+    Otherwise the full path's ``close_old_connections`` should run first."""
+    return (
+        connection.connection is not None
+        and connection.close_at is None
+        and not connection.errors_occurred
+        and not connection.needs_rollback
+        and connection.vendor in _WRITERS
+        # Autocommit is off only inside an atomic block (a test's transaction).
+        and (connection.get_autocommit() or connection.in_atomic_block)
+    )
+
+
+def _form(body: bytes) -> dict[str, str] | None:
+    """The fields of a form body that gives each name once, or None."""
+    try:
+        pairs = parse_qsl(body.decode("ascii"), keep_blank_values=True, max_num_fields=_MAX_FIELDS)
+    except ValueError:  # not ASCII, or too many fields
+        return None
+    form = dict(pairs)
+    return form if len(form) == len(pairs) else None
+
+
+def serve(environ: dict) -> Answer | None:
+    """The answer to a successful client_credentials token request, or None to let the
+    full path answer. A declined request's body is put back in ``wsgi.input``."""
+    if environ.get("CONTENT_TYPE") != FORM_CONTENT_TYPE or environ.get("QUERY_STRING"):
+        return None
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return None
+    if not 0 < length <= MAX_BODY_BYTES or not _connection_ready():
+        return None
+    request = WSGIRequest(environ)
+    try:
+        request.get_host()  # ALLOWED_HOSTS, as the full path checks it
+    except DisallowedHost:
+        return None
+    if settings.SECURE_SSL_REDIRECT and not request.is_secure():
+        return None  # the security middleware redirects this one
+    body = request.body
+    answer = _answer(request, body)
+    if answer is None:
+        environ["wsgi.input"] = io.BytesIO(body)
+    return answer
+
+
+def _answer(request: WSGIRequest, body: bytes) -> Answer | None:
+    form = _form(body)
+    if form is None or not grants.handles(form) or _token_fields() is None:
+        return None
+    now = time.time()
+    policy = conf.policy()
+    try:
+        creds = credentials(
+            {name: [value] for name, value in form.items()},
+            (),
+            request.META.get("HTTP_AUTHORIZATION", ""),
+        )
+        if creds.method is None:
+            return None
+        client = authenticate(creds, policy=policy, now=now)
+        result = grants.grant(client.client, form.get("scope"))
+        if isinstance(result, OAuth2Error):
+            return None
+        if client.assertion is None:
+            rows.insert(result.token())
+        elif not _record(client.assertion, result, now=now, policy=policy):
+            return None
+    except (errors.ClientAuthError, DatabaseError):
+        return None
+    content = result.body.encode()
+    headers = [*_headers(request), ("Content-Length", str(len(content)))]
+    return Answer("200 OK", headers, content)
+
+
+def _record(verified, granted: grants.Grant, *, now: float, policy: conf.Policy) -> bool:
+    """Write the assertion's ``jti`` and the token in one transaction; False, with
+    nothing written, when the ``jti`` is used already."""
+    if not policy.prevent_token_reuse:
+        return False  # reuse is allowed and logged on the full path
+    client_id, jwt_id = verified.client.client_id, verified.jti
+    key = jti.cache_key(client_id, jwt_id)
+    if jti.known_replay(key, now=now, policy=policy):
+        return False
+    jti_params = jti.insert_params(client_id, jwt_id, verified.exp, now, policy.leeway_seconds)
+    recorded = _WRITERS[connection.vendor](jti_params, _token_params(granted, now))
+    if recorded:
+        jti.remember_on_commit(key, verified.exp, now=now, policy=policy)
+    return recorded
+
+
+# The access-token row, written from the grant's values without a model instance. The
+# columns are DOT's AccessToken's own; ``tests/clientauth/test_fastpath.py`` holds the
+# values equal to what the model's fields prepare for the same token.
+_TOKEN_ATTNAMES = frozenset(
+    {
+        "user_id",
+        "source_refresh_token_id",
+        "token",
+        "token_checksum",
+        "id_token_id",
+        "application_id",
+        "expires",
+        "scope",
+        "created",
+        "updated",
+        "resource",
+    }
+)
+
+
+@functools.cache
+def _token_fields() -> tuple[models.Field, ...] | None:
+    """The token model's columns in INSERT order, or None when the model is not one
+    whose row this module knows how to write."""
+    model = get_access_token_model()
+    fields = rows.fields(model)
+    if model is not AccessToken or {f.attname for f in fields} != _TOKEN_ATTNAMES:
+        return None
+    return fields
+
+
+def _token_params(granted: grants.Grant, now: float) -> tuple:
+    adapt = connection.ops.adapt_datetimefield_value
+    stamp = adapt(dt.datetime.fromtimestamp(now, tz=dt.UTC))
+    raw = granted.raw_token
+    values = {
+        "user_id": None,
+        "source_refresh_token_id": None,
+        "id_token_id": None,
+        "token": "" if oauth2_settings.COMPLIANT_BCP_RFC9700_TOKEN_STORAGE else raw,
+        "token_checksum": hashlib.sha256(raw.encode()).hexdigest(),
+        "application_id": granted.client.pk,
+        "expires": adapt(granted.expires),
+        "scope": granted.scope,
+        "created": stamp,
+        "updated": stamp,
+        "resource": _no_resource(connection.vendor),
+    }
+    return tuple(values[f.attname] for f in _token_fields())
+
+
+@functools.cache
+def _no_resource(vendor: str):
+    """The ``resource`` column's value for no RFC 8707 resource, as its field prepares it."""
+    return AccessToken._meta.get_field("resource").get_db_prep_save([], connection)
+
+
+@functools.cache
+def _sql(vendor: str) -> dict[str, str]:
+    q = connection.ops.quote_name
+    meta = AccessToken._meta
+    columns = ", ".join(q(f.column) for f in _token_fields())
+    placeholders = ", ".join(["%s"] * len(_token_fields()))
+    table = q(meta.db_table)
+    return {
+        "upsert": rawsql.statement(jti.upsert_sql()),
+        "token": rawsql.statement(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"),
+        # One statement: the token row exists only where the upsert returned its row.
+        "both": rawsql.statement(
+            f"WITH used AS ({jti.upsert_sql()}) "
+            f"INSERT INTO {table} ({columns}) SELECT {placeholders} FROM used "
+            f"RETURNING {q(meta.pk.column)}"
+        ),
+    }
+
+
+def _write_sqlite(jti_params: list, token_params: tuple) -> bool:
+    """BEGIN IMMEDIATE (a SAVEPOINT inside a transaction), the upsert, the token, COMMIT."""
+    sql = _sql("sqlite")
+    with rawsql.cursor() as cursor:
+        nested = connection.connection.in_transaction
+        cursor.execute("SAVEPOINT fastpath" if nested else "BEGIN IMMEDIATE")
+        try:
+            cursor.execute(sql["upsert"], jti_params)
+            recorded = bool(cursor.fetchall())
+            if recorded:
+                cursor.execute(sql["token"], token_params)
+            cursor.execute("RELEASE fastpath" if nested else "COMMIT")
+        except BaseException:
+            with contextlib.suppress(Exception):
+                cursor.execute("ROLLBACK TO fastpath" if nested else "ROLLBACK")
+                if nested:
+                    cursor.execute("RELEASE fastpath")
+            raise
+    return recorded
+
+
+def _write_postgresql(jti_params: list, token_params: tuple) -> bool:
+    """The upsert and the token in one statement: atomic without BEGIN and COMMIT."""
+    with rawsql.cursor() as cursor:
+        cursor.execute(_sql("postgresql")["both"], (*jti_params, *token_params))
+        return cursor.fetchone() is not None
+
+
+_WRITERS: dict[str, Callable[[list, tuple], bool]] = {
+    "sqlite": _write_sqlite,
+    "postgresql": _write_postgresql,
+}

@@ -1,0 +1,261 @@
+"""The token endpoint's direct path (``clientauth.fastpath``).
+
+It answers a successful client_credentials request with the same answer and the same
+rows as the full path, and declines everything else untouched: the full path then
+answers as if the direct path did not exist. The ``client`` fixture (tests/conftest.py)
+puts the direct path in front of Django as ``authserver.wsgi`` does, so the rest of the
+suite runs through it too; here each outcome is pinned to the path that produced it.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import json
+import time
+from unittest import mock
+from urllib.parse import urlencode
+
+import pytest
+from django.core.cache import cache
+from django.db import OperationalError, connection
+from django.utils import timezone
+from oauth2_provider.models import get_access_token_model
+
+from clientauth import fastpath, grants, rows
+from clientauth.models import JtiRecord
+from keystore.services import clear_key_cache
+from tests.clientauth.test_token_endpoint import (
+    assertion_form,
+    fresh,
+    post,
+    register,
+)
+from tests.test_wsgi import call
+
+pytestmark = pytest.mark.django_db
+FORM = "application/x-www-form-urlencoded"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    cache.clear()
+    clear_key_cache()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def pk_client(rsa_key):
+    sp, _ = register(cert=rsa_key)
+    return sp
+
+
+def direct(response) -> bool:
+    return getattr(response, "served_directly", False)
+
+
+def tokens(sp):
+    return list(get_access_token_model().objects.filter(application=sp).order_by("id"))
+
+
+def full_path_only(monkeypatch):
+    monkeypatch.setattr(fastpath, "_answer", lambda request, body: None)
+
+
+def test_success_is_served_directly_with_its_rows(client, pk_client, rsa_key):
+    assertion = fresh(rsa_key, pk_client.client_id)
+    response = post(client, assertion_form(assertion))
+    assert response.status_code == 200, response.content
+    assert direct(response)
+    body = response.json()
+    [row] = tokens(pk_client)
+    assert row.token_checksum == hashlib.sha256(body["access_token"].encode()).hexdigest()
+    assert row.token == ""  # RFC 9700 storage: the usable value is never at rest
+    assert JtiRecord.objects.filter(client_id=pk_client.client_id).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)  # the WSGI handler's request signals, as in production
+def test_same_answer_and_row_as_the_full_path(pk_client, rsa_key, monkeypatch):
+    """Through ``authserver.wsgi.application``, as gunicorn calls it."""
+
+    def token_request():
+        body = urlencode(assertion_form(fresh(rsa_key, pk_client.client_id), scope="read"))
+        return call("POST", "/oauth2/token", body.encode())
+
+    fast = token_request()
+    with monkeypatch.context() as m:
+        full_path_only(m)
+        slow = token_request()
+    assert fast[0] == slow[0] == "200 OK"
+    fast_headers, slow_headers = fast[1], slow[1]
+    assert fast_headers.pop("Content-Length") == str(len(fast[2]))
+    assert fast_headers == slow_headers
+    fast_body, slow_body = json.loads(fast[2]), json.loads(slow[2])
+    assert list(fast_body) == list(slow_body)
+    assert {k: v for k, v in fast_body.items() if k != "access_token"} == {
+        k: v for k, v in slow_body.items() if k != "access_token"
+    }
+    fast_row, slow_row = tokens(pk_client)
+    for field in ("scope", "user_id", "id_token_id", "source_refresh_token_id", "resource"):
+        assert getattr(fast_row, field) == getattr(slow_row, field), field
+    assert fast_row.token == slow_row.token == ""
+    assert abs((fast_row.expires - slow_row.expires).total_seconds()) < 5
+    assert abs((fast_row.created - slow_row.created).total_seconds()) < 5
+    assert fast_row.created == fast_row.updated
+
+
+def test_a_successful_request_it_does_not_know_goes_the_full_way(client, pk_client, rsa_key):
+    form = assertion_form(fresh(rsa_key, pk_client.client_id), resource="https://api.example")
+    response = post(client, form)
+    assert response.status_code == 200 and not direct(response)  # RFC 8707: DOT's own path
+    assert len(tokens(pk_client)) == 1
+
+
+@pytest.mark.parametrize("plaintext_storage", [False, True])
+def test_row_values_are_what_the_model_fields_prepare(pk_client, settings, plaintext_storage):
+    settings.OAUTH2_PROVIDER = {
+        **settings.OAUTH2_PROVIDER,
+        "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": not plaintext_storage,
+    }
+    granted = grants.grant(pk_client, "read")
+    at = time.time()
+    moment = dt.datetime.fromtimestamp(at, tz=dt.UTC)
+    with mock.patch.object(timezone, "now", lambda: moment):  # auto_now's clock
+        model_values = rows.prepared_values(granted.token())
+    direct_values = fastpath._token_params(granted, at)
+    if connection.vendor == "postgresql":  # psycopg's Jsonb wrapper compares by identity
+        model_values = [getattr(v, "obj", v) for v in model_values]
+        direct_values = tuple(getattr(v, "obj", v) for v in direct_values)
+    assert list(direct_values) == model_values
+
+
+def test_secret_clients_are_served_directly(client):
+    sp, secret = register(auth_method="client_secret_basic")
+    header = "Basic " + base64.b64encode(f"{sp.client_id}:{secret}".encode()).decode()
+    response = post(client, {"grant_type": "client_credentials"}, HTTP_AUTHORIZATION=header)
+    assert response.status_code == 200 and direct(response)
+    assert len(tokens(sp)) == 1
+    wrong = "Basic " + base64.b64encode(f"{sp.client_id}:nope".encode()).decode()
+    response = post(client, {"grant_type": "client_credentials"}, HTTP_AUTHORIZATION=wrong)
+    assert response.status_code == 401 and not direct(response)
+    assert len(tokens(sp)) == 1
+
+
+def test_replay_is_declined_and_refused_by_the_full_path(client, pk_client, rsa_key):
+    assertion = fresh(rsa_key, pk_client.client_id)
+    assert direct(post(client, assertion_form(assertion)))
+    again = post(client, assertion_form(assertion))
+    assert again.status_code == 401 and not direct(again)
+    assert again.json()["error_description"] == "jti has been used already"
+    assert len(tokens(pk_client)) == 1
+
+
+DECLINED = {
+    "bad signature": lambda c, k, a: (assertion_form(a(k["attacker"])), {}),
+    "unknown scope": lambda c, k, a: (assertion_form(a(k["rsa"]), scope="bogus"), {}),
+    "duplicate parameter": lambda c, k, a: (
+        [*assertion_form(a(k["rsa"])).items(), ("scope", "read"), ("scope", "read")],
+        {},
+    ),
+    "another grant": lambda c, k, a: (
+        assertion_form(a(k["rsa"]), grant_type="authorization_code", code="x"),
+        {},
+    ),
+    "two methods": lambda c, k, a: (
+        assertion_form(a(k["rsa"])),
+        {"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(b"a:b").decode()},
+    ),
+    "wrong assertion type": lambda c, k, a: (
+        assertion_form(a(k["rsa"]), client_assertion_type="urn:other"),
+        {},
+    ),
+    "no credentials": lambda c, k, a: ({"grant_type": "client_credentials"}, {}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DECLINED))
+def test_requests_that_do_not_succeed_are_declined(
+    client, pk_client, rsa_key, attacker_key, monkeypatch, case
+):
+    """Every one of these gets the full path's answer, with or without the direct path."""
+    pairs = {"rsa": rsa_key, "attacker": attacker_key}
+    answers = []
+    for served in ("both", "full"):
+        with monkeypatch.context() as m:
+            if served == "full":
+                full_path_only(m)
+            data, headers = DECLINED[case](
+                client, pairs, lambda pair: fresh(pair, pk_client.client_id)
+            )
+            response = post(client, data, **headers)
+        assert not direct(response)
+        answers.append((response.status_code, response.json()))
+    assert answers[0] == answers[1]
+    assert answers[0][0] in (400, 401)
+    assert not tokens(pk_client)
+    assert not JtiRecord.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        {"QUERY_STRING": "scope=read"},
+        {"CONTENT_TYPE": FORM + "; charset=utf-8"},
+    ],
+)
+def test_unusual_request_shapes_take_the_full_path(client, pk_client, rsa_key, shape):
+    body = urlencode(assertion_form(fresh(rsa_key, pk_client.client_id)))
+    response = client.generic("POST", "/oauth2/token", body, content_type=FORM, **shape)
+    assert not direct(response)
+
+
+def test_non_ascii_body_takes_the_full_path(client, pk_client, rsa_key):
+    data = assertion_form(fresh(rsa_key, pk_client.client_id), scope="read")
+    body = urlencode(data).encode() + "&x=é".encode()
+    response = client.generic("POST", "/oauth2/token", body, content_type=FORM)
+    assert not direct(response)
+
+
+def test_reuse_allowed_setting_takes_the_full_path(client, pk_client, rsa_key, settings):
+    settings.PRIVATE_KEY_JWT = {"PREVENT_TOKEN_REUSE": False}
+    assertion = fresh(rsa_key, pk_client.client_id)
+    for _ in range(2):
+        response = post(client, assertion_form(assertion))
+        assert response.status_code == 200 and not direct(response)
+
+
+def test_database_error_leaves_nothing_and_the_full_path_answers(
+    client, pk_client, rsa_key, monkeypatch
+):
+    def failing(jti_params, token_params):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setitem(fastpath._WRITERS, connection.vendor, failing)
+    response = post(client, assertion_form(fresh(rsa_key, pk_client.client_id)))
+    assert response.status_code == 200 and not direct(response)
+    assert len(tokens(pk_client)) == 1
+    assert JtiRecord.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_a_failed_token_insert_rolls_back_the_jti(
+    client, rsa_key, monkeypatch
+):
+    """Autocommit, as in production: the jti and the token commit together or not at all."""
+    sp, _ = register(cert=rsa_key)
+    form = assertion_form(fresh(rsa_key, sp.client_id))
+    statements = dict(fastpath._sql(connection.vendor))
+    broken = {**statements, "token": statements["token"].replace("INSERT INTO", "INSERT INTO x")}
+    broken["both"] = statements["both"].replace('INSERT INTO "oauth2', 'INSERT INTO "x_oauth2')
+    monkeypatch.setattr(fastpath, "_sql", lambda vendor: broken)
+    response = post(client, form)
+    assert response.status_code == 200 and not direct(response)  # the full path's token
+    assert len(tokens(sp)) == 1
+    assert JtiRecord.objects.count() == 1
+    monkeypatch.undo()
+    again = post(client, form)
+    assert again.status_code == 401 and not direct(again)
+    assert direct(post(client, assertion_form(fresh(rsa_key, sp.client_id))))
+    assert len(tokens(sp)) == 2
