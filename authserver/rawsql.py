@@ -21,7 +21,7 @@ import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 
 @functools.cache
@@ -34,20 +34,29 @@ def statement(sql: str) -> str:
     return sql.replace("%s", "?") if _qmark(connection.vendor) else sql
 
 
-def _driver_cursor(raw):
-    if connection.vendor == "postgresql":
-        import psycopg
+def _driver_cursor(db):
+    if db.vendor != "postgresql":
+        return db.connection.cursor()
+    import psycopg
 
-        return psycopg.Cursor(raw)  # server-side binding: psycopg prepares repeated statements
-    return raw.cursor()
+    raw = db.connection
+    if raw.prepare_threshold is None and "prepare_threshold" not in db.settings_dict["OPTIONS"]:
+        # Django leaves psycopg's prepared statements off unless OPTIONS asks; its own
+        # cursors bind on the client and never prepare either way. These statements
+        # run on every request, and planning them costs PostgreSQL more than running
+        # them, so this cursor's are prepared on first use. An explicit
+        # OPTIONS["prepare_threshold"] (None for PgBouncer in transaction mode) wins.
+        raw.prepare_threshold = 0
+    return psycopg.Cursor(raw)
 
 
 @contextmanager
 def cursor() -> Iterator:
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
-    with connection.wrap_database_errors:
-        driver_cursor = _driver_cursor(connection.connection)
+    db = connections[DEFAULT_DB_ALIAS]
+    db.close_if_health_check_failed()
+    db.ensure_connection()
+    with db.wrap_database_errors:
+        driver_cursor = _driver_cursor(db)
         try:
             yield driver_cursor
         finally:

@@ -47,11 +47,12 @@ def explain_assertion(
     steps: list[CheckStep] = []
     failure: errors.ClientAuthError | None = None
     verified = None
+    lookups = lookup.Lookup(now, policy)
     try:
         verified = verify_client_assertion(
             assertion,
-            find_client=lookup.find_client,
-            find_keys=lookup.keys_at(now, policy),
+            find_client=lookups.find_client,
+            find_keys=lookups.find_keys,
             policy=policy,
             now=now,
             client_id=client_id or None,

@@ -38,7 +38,7 @@ from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.core.handlers.wsgi import WSGIRequest
 from django.core.signals import setting_changed
-from django.db import DatabaseError, connection, models
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, models
 from django.dispatch import receiver
 from django.middleware.security import SecurityMiddleware
 from oauth2_provider.models import AccessToken, get_access_token_model
@@ -86,14 +86,15 @@ def _connection_ready() -> bool:
     """Whether Django's connection can be used as the full path would find it, without
     the request-start housekeeping: open, persistent, healthy and in autocommit mode.
     Otherwise the full path's ``close_old_connections`` should run first."""
+    db = connections[DEFAULT_DB_ALIAS]
     return (
-        connection.connection is not None
-        and connection.close_at is None
-        and not connection.errors_occurred
-        and not connection.needs_rollback
-        and connection.vendor in _WRITERS
+        db.connection is not None
+        and db.close_at is None
+        and not db.errors_occurred
+        and not db.needs_rollback
+        and db.vendor in _WRITERS
         # Autocommit is off only inside an atomic block (a test's transaction).
-        and (connection.get_autocommit() or connection.in_atomic_block)
+        and (db.autocommit or db.in_atomic_block)
     )
 
 
@@ -166,13 +167,13 @@ def _record(verified, granted: grants.Grant, *, now: float, policy: conf.Policy)
     nothing written, when the ``jti`` is used already."""
     if not policy.prevent_token_reuse:
         return False  # reuse is allowed and logged on the full path
+    # No cache look-up first: the cache only ever answers "used", and a used jti is
+    # declined here anyway; the upsert below finds it without writing anything.
     client_id, jwt_id = verified.client.client_id, verified.jti
-    key = jti.cache_key(client_id, jwt_id)
-    if jti.known_replay(key, now=now, policy=policy):
-        return False
     jti_params = jti.insert_params(client_id, jwt_id, verified.exp, now, policy.leeway_seconds)
     recorded = _WRITERS[connection.vendor](jti_params, _token_params(granted, now))
     if recorded:
+        key = jti.cache_key(client_id, jwt_id)
         jti.remember_on_commit(key, verified.exp, now=now, policy=policy)
     return recorded
 

@@ -38,10 +38,11 @@ class AuthenticatedClient:
 
 def authenticate(creds: Credentials, *, policy: conf.Policy, now: float) -> AuthenticatedClient:
     if creds.method == PRIVATE_KEY_JWT:
+        lookups = lookup.Lookup(now, policy)
         verified = verify_client_assertion(
             creds.assertion,
-            find_client=lookup.find_client,
-            find_keys=lookup.keys_at(now, policy),
+            find_client=lookups.find_client,
+            find_keys=lookups.find_keys,
             policy=policy,
             now=now,
             client_id=creds.client_id,

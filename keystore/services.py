@@ -118,6 +118,13 @@ def verification_keys(alias: str, now: dt.datetime) -> list:
     with rawsql.cursor() as cursor:
         cursor.execute(_valid_rows_sql(), (alias, moment, moment))
         rows = cursor.fetchall()
+    return public_keys(rows)
+
+
+def public_keys(rows) -> list:
+    """The public keys of certificates given as (id, thumbprint) rows, parsed at most once
+    per thumbprint while they stay in the cache. For callers that read the rows in a
+    statement of their own (``valid_at_condition`` says which rows are valid)."""
     keys = []
     for pk, thumbprint in rows:
         with _keys_lock:
@@ -131,6 +138,13 @@ def verification_keys(alias: str, now: dt.datetime) -> list:
     return keys
 
 
+def valid_at_condition(table_alias: str) -> str:
+    """The SQL condition "this certificate is valid at the moment given twice as
+    parameters", for the certificate table under ``table_alias``."""
+    q = connection.ops.quote_name
+    return f"{table_alias}.{q('not_before')} <= %s AND {table_alias}.{q('not_after')} > %s"
+
+
 @functools.cache
 def _valid_rows_sql() -> str:
     # Written out rather than built by the ORM: this runs on every token request, and
@@ -138,8 +152,8 @@ def _valid_rows_sql() -> str:
     q = connection.ops.quote_name
     table = q(Certificate._meta.db_table)
     return rawsql.statement(
-        f"SELECT {q('id')}, {q('thumbprint_sha256')} FROM {table} "
-        f"WHERE {q('alias')} = %s AND {q('not_before')} <= %s AND {q('not_after')} > %s"
+        f"SELECT c.{q('id')}, c.{q('thumbprint_sha256')} FROM {table} c "
+        f"WHERE c.{q('alias')} = %s AND {valid_at_condition('c')}"
     )
 
 
