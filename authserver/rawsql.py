@@ -17,10 +17,12 @@ built from request values (every value is a parameter).
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 
@@ -32,6 +34,17 @@ def _qmark(vendor: str) -> bool:
 def statement(sql: str) -> str:
     """``sql`` in the placeholder style of the connection's driver."""
     return sql.replace("%s", "?") if _qmark(connection.vendor) else sql
+
+
+def timestamp(seconds: float):
+    """The parameter for a DateTimeField column holding the instant ``seconds`` (a Unix
+    time), as ``connection.ops.adapt_datetimefield_value`` would give it for the aware
+    UTC datetime (USE_TZ): the datetime itself for PostgreSQL; for SQLite, the naive UTC
+    text Django stores."""
+    moment = dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
+    if connection.vendor == "sqlite" and settings.USE_TZ:
+        return str(moment.replace(tzinfo=None))
+    return connection.ops.adapt_datetimefield_value(moment)
 
 
 def _driver_cursor(db):

@@ -25,7 +25,6 @@ Called by ``authserver.wsgi.application`` for ``POST /oauth2/token``.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import functools
 import hashlib
 import io
@@ -210,8 +209,7 @@ def _token_fields() -> tuple[models.Field, ...] | None:
 
 
 def _token_params(granted: grants.Grant, now: float) -> tuple:
-    adapt = connection.ops.adapt_datetimefield_value
-    stamp = adapt(dt.datetime.fromtimestamp(now, tz=dt.UTC))
+    stamp = rawsql.timestamp(now)
     raw = granted.raw_token
     values = {
         "user_id": None,
@@ -220,7 +218,7 @@ def _token_params(granted: grants.Grant, now: float) -> tuple:
         "token": "" if oauth2_settings.COMPLIANT_BCP_RFC9700_TOKEN_STORAGE else raw,
         "token_checksum": hashlib.sha256(raw.encode()).hexdigest(),
         "application_id": granted.client.pk,
-        "expires": adapt(granted.expires),
+        "expires": connection.ops.adapt_datetimefield_value(granted.expires),
         "scope": granted.scope,
         "created": stamp,
         "updated": stamp,

@@ -71,16 +71,23 @@ def handles(form: Mapping[str, str]) -> bool:
     )
 
 
+# Random byte b becomes alphabet[b % len(alphabet)]; bytes at or above the largest
+# multiple of len(alphabet) are dropped (rejection sampling), so every character is
+# equally likely.
+_ALPHABET = UNICODE_ASCII_CHARACTER_SET.encode("ascii")
+_LIMIT = 256 - 256 % len(_ALPHABET)
+_TO_ALPHABET = bytes(_ALPHABET[b % len(_ALPHABET)] for b in range(256))
+_REJECTED = bytes(range(_LIMIT, 256))
+
+
 def new_token(length: int = 30) -> str:
     """A token as oauthlib's ``generate_token`` makes it (``length`` characters from
     ``UNICODE_ASCII_CHARACTER_SET``, uniformly), from one read of the OS's CSPRNG
     instead of one per character."""
-    alphabet = UNICODE_ASCII_CHARACTER_SET
-    limit = 256 - 256 % len(alphabet)  # rejection sampling keeps every character equally likely
-    chars: list[str] = []
-    while len(chars) < length:
-        chars.extend(alphabet[b % len(alphabet)] for b in os.urandom(2 * length) if b < limit)
-    return "".join(chars[:length])
+    token = b""
+    while len(token) < length:
+        token += os.urandom(2 * length).translate(_TO_ALPHABET, _REJECTED)
+    return token[:length].decode("ascii")
 
 
 def _response(body: str, status: int, headers: dict[str, str]) -> HttpResponse:

@@ -24,6 +24,7 @@ import time
 from django.core.cache import cache
 from django.db import connection, transaction
 
+from authserver import rawsql
 from clientauth import errors
 from clientauth.conf import Policy
 from clientauth.models import JtiRecord
@@ -52,9 +53,13 @@ def _timestamp(seconds: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
 
 
-def _cutoff(now: float, leeway: int) -> dt.datetime:
+def _cutoff_seconds(now: float, leeway: int) -> float:
     """A row whose EXP_TIME is before this belongs to a JWT that can no longer be used."""
-    return _timestamp(now - leeway)
+    return now - leeway
+
+
+def _cutoff(now: float, leeway: int) -> dt.datetime:
+    return _timestamp(_cutoff_seconds(now, leeway))
 
 
 @functools.cache
@@ -73,13 +78,12 @@ def upsert_sql() -> str:
 
 def insert_params(client_id: str, jti: str, exp: float, now: float, leeway: int) -> list:
     """The parameters of ``upsert_sql()``, in its order."""
-    adapt = connection.ops.adapt_datetimefield_value
     return [
         client_id,
         jti,
-        adapt(_timestamp(exp)),
-        adapt(_timestamp(now)),
-        adapt(_cutoff(now, leeway)),
+        rawsql.timestamp(exp),
+        rawsql.timestamp(now),
+        rawsql.timestamp(_cutoff_seconds(now, leeway)),
     ]
 
 
