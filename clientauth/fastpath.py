@@ -11,8 +11,10 @@ building an ``HttpRequest`` and its ``QueryDict``, the signals, the middleware, 
 resolver, the view's decorators and the ``HttpResponse``, which cost more than the
 work itself.
 
-It answers only with a 200. Every other request, and every request that would not
-succeed here (malformed, refused, replayed, a scope error, a database error), is
+It answers with a 200, or with the full path's 503 when the database fails while the
+``jti`` and token are written (they may have committed: no second try with the same
+assertion). Every other request, and every request that would not succeed here
+(malformed, refused, replayed, a scope error, a database error before the write), is
 declined with ``None``, and the full path (``clientauth.views.TokenView``) answers it
 from scratch, records the failure and sends the contract's error. A declined request
 has changed nothing: the transaction that would have held its ``jti`` and token was
@@ -39,6 +41,7 @@ from django.core.handlers.wsgi import WSGIRequest
 from django.core.signals import setting_changed
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, models
 from django.dispatch import receiver
+from django.http import HttpResponse
 from django.middleware.security import SecurityMiddleware
 from oauth2_provider.models import AccessToken, get_access_token_model
 from oauth2_provider.settings import oauth2_settings
@@ -46,7 +49,7 @@ from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
 from authserver import rawsql
 from clientauth import conf, errors, grants, jti, rows
-from clientauth.gate import authenticate
+from clientauth.gate import authenticate, unavailable
 from clientauth.request import FORM_CONTENT_TYPE, MAX_BODY_BYTES, credentials
 
 PATHS = frozenset({"/oauth2/token", "/oauth2/token/"})
@@ -136,8 +139,10 @@ def _answer(request: WSGIRequest, body: bytes) -> Answer | None:
     form = _form(body)
     if form is None or not grants.handles(form) or _token_fields() is None:
         return None
-    now = time.time()
     policy = conf.policy()
+    if not policy.prevent_token_reuse:
+        return None  # reuse is allowed, and logged, on the full path
+    now = time.time()
     try:
         creds = credentials(
             {name: [value] for name, value in form.items()},
@@ -150,22 +155,42 @@ def _answer(request: WSGIRequest, body: bytes) -> Answer | None:
         result = grants.grant(client.client, form.get("scope"))
         if isinstance(result, OAuth2Error):
             return None
-        if client.assertion is None:
-            rows.insert(result.token())
-        elif not _record(client.assertion, result, now=now, policy=policy):
-            return None
+        # Nothing is written before this point: a database error so far is declined,
+        # and the full path checks the connection and tries again.
+        written = _write(client, result, now=now, policy=policy)
     except (errors.ClientAuthError, DatabaseError):
         return None
+    if written is None:
+        return None
+    if not written:
+        return _as_answer(request, unavailable())
     content = result.body.encode()
     headers = [*_headers(request), ("Content-Length", str(len(content)))]
     return Answer("200 OK", headers, content)
 
 
+def _write(client, granted: grants.Grant, *, now: float, policy: conf.Policy) -> bool | None:
+    """Write the token (and the assertion's ``jti``): True when written, None when the
+    ``jti`` is used already (nothing written), False when the database failed while
+    writing, which may or may not have committed."""
+    try:
+        if client.assertion is None:
+            rows.insert(granted.token())
+            return True
+        return _record(client.assertion, granted, now=now, policy=policy) or None
+    except DatabaseError:
+        return False
+
+
+def _as_answer(request: WSGIRequest, response: HttpResponse) -> Answer:
+    response = SecurityMiddleware(lambda r: response).process_response(request, response)
+    status = f"{response.status_code} {response.reason_phrase}"
+    return Answer(status, list(response.items()), response.content)
+
+
 def _record(verified, granted: grants.Grant, *, now: float, policy: conf.Policy) -> bool:
     """Write the assertion's ``jti`` and the token in one transaction; False, with
     nothing written, when the ``jti`` is used already."""
-    if not policy.prevent_token_reuse:
-        return False  # reuse is allowed and logged on the full path
     # No cache look-up first: the cache only ever answers "used", and a used jti is
     # declined here anyway; the upsert below finds it without writing anything.
     client_id, jwt_id = verified.client.client_id, verified.jti

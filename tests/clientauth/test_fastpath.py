@@ -23,7 +23,7 @@ from django.db import OperationalError, connection
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model
 
-from clientauth import fastpath, grants, rows
+from clientauth import fastpath, grants, lookup, rows
 from clientauth.models import JtiRecord
 from keystore.services import clear_key_cache
 from tests.clientauth.test_token_endpoint import (
@@ -211,6 +211,25 @@ def test_unusual_request_shapes_take_the_full_path(client, pk_client, rsa_key, s
     assert not direct(response)
 
 
+def test_host_not_allowed_takes_the_full_path(client, pk_client, rsa_key):
+    body = urlencode(assertion_form(fresh(rsa_key, pk_client.client_id)))
+    response = client.generic(
+        "POST", "/oauth2/token", body, content_type=FORM, HTTP_HOST="evil.example"
+    )
+    assert response.status_code == 400 and not direct(response)
+    assert not tokens(pk_client)
+
+
+def test_plain_http_under_ssl_redirect_takes_the_full_path(client, pk_client, rsa_key, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_HSTS_SECONDS = 3600
+    response = post(client, assertion_form(fresh(rsa_key, pk_client.client_id)))
+    assert response.status_code == 301 and not direct(response)
+    response = post(client, assertion_form(fresh(rsa_key, pk_client.client_id)), secure=True)
+    assert response.status_code == 200 and direct(response)
+    assert response["Strict-Transport-Security"].startswith("max-age=3600")
+
+
 def test_non_ascii_body_takes_the_full_path(client, pk_client, rsa_key):
     data = assertion_form(fresh(rsa_key, pk_client.client_id), scope="read")
     body = urlencode(data).encode() + "&x=é".encode()
@@ -226,24 +245,54 @@ def test_reuse_allowed_setting_takes_the_full_path(client, pk_client, rsa_key, s
         assert response.status_code == 200 and not direct(response)
 
 
-def test_database_error_leaves_nothing_and_the_full_path_answers(
+def test_database_error_before_the_write_is_left_to_the_full_path(
     client, pk_client, rsa_key, monkeypatch
 ):
+    """Nothing written yet: the full path checks the connection and runs the request."""
+    real_select = lookup._select
+    calls = []
+
+    def failing_once(*args):
+        calls.append(args)
+        if len(calls) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        return real_select(*args)
+
+    monkeypatch.setattr(lookup, "_select", failing_once)
+    response = post(client, assertion_form(fresh(rsa_key, pk_client.client_id)))
+    assert response.status_code == 200 and not direct(response)
+    assert len(calls) == 2
+    assert len(tokens(pk_client)) == 1
+    assert JtiRecord.objects.count() == 1
+
+
+def test_database_error_while_writing_is_503_and_writes_nothing(
+    client, pk_client, rsa_key, monkeypatch, caplog
+):
+    """The write may have committed (a lost connection), so no second try with the
+    same assertion: the full path's 503."""
+
     def failing(jti_params, token_params):
         raise OperationalError("database is locked")
 
     monkeypatch.setitem(fastpath._WRITERS, connection.vendor, failing)
     response = post(client, assertion_form(fresh(rsa_key, pk_client.client_id)))
-    assert response.status_code == 200 and not direct(response)
-    assert len(tokens(pk_client)) == 1
-    assert JtiRecord.objects.count() == 1
+    assert response.status_code == 503 and direct(response)
+    assert response.json()["error"] == "temporarily_unavailable"
+    assert response["Retry-After"] == "1"
+    assert response["Cache-Control"] == "no-store"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert not tokens(pk_client)
+    assert not JtiRecord.objects.exists()
+    assert "database unavailable" in caplog.text
 
 
 @pytest.mark.django_db(transaction=True)
 def test_outside_a_transaction_a_failed_token_insert_rolls_back_the_jti(
     client, rsa_key, monkeypatch
 ):
-    """Autocommit, as in production: the jti and the token commit together or not at all."""
+    """Autocommit, as in production: the jti and the token commit together or not at
+    all. After a failed write the same assertion is still unused."""
     sp, _ = register(cert=rsa_key)
     form = assertion_form(fresh(rsa_key, sp.client_id))
     statements = dict(fastpath._sql(connection.vendor))
@@ -251,11 +300,16 @@ def test_outside_a_transaction_a_failed_token_insert_rolls_back_the_jti(
     broken["both"] = statements["both"].replace('INSERT INTO "oauth2', 'INSERT INTO "x_oauth2')
     monkeypatch.setattr(fastpath, "_sql", lambda vendor: broken)
     response = post(client, form)
-    assert response.status_code == 200 and not direct(response)  # the full path's token
-    assert len(tokens(sp)) == 1
-    assert JtiRecord.objects.count() == 1
+    assert response.status_code == 503 and direct(response)
+    assert not tokens(sp)
+    assert not JtiRecord.objects.exists()
     monkeypatch.undo()
     again = post(client, form)
-    assert again.status_code == 401 and not direct(again)
+    assert again.status_code == 200, again.content
+    assert not direct(again)  # after a database error, the full path checks the connection
+    assert len(tokens(sp)) == 1
+    assert JtiRecord.objects.count() == 1
+    replay = post(client, form)
+    assert replay.status_code == 401 and not direct(replay)
     assert direct(post(client, assertion_form(fresh(rsa_key, sp.client_id))))
     assert len(tokens(sp)) == 2
