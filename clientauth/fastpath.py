@@ -76,7 +76,7 @@ def _headers(request: WSGIRequest) -> list[tuple[str, str]]:
     secure = request.is_secure()
     template = _header_templates.get(secure)
     if template is None:
-        response = grants._response("", 200, {})
+        response = grants.response("", 200, {})
         response = SecurityMiddleware(lambda r: response).process_response(request, response)
         template = _header_templates[secure] = [
             (name, value) for name, value in response.items() if name != "Content-Length"
@@ -128,7 +128,11 @@ def serve(environ: dict) -> Answer | None:
         return None
     if settings.SECURE_SSL_REDIRECT and not request.is_secure():
         return None  # the security middleware redirects this one
-    body = request.body
+    try:
+        body = request.body
+    except OSError:  # the client went away mid-body; the full path reads what is left
+        environ["wsgi.input"] = io.BytesIO(b"")
+        return None
     answer = _answer(request, body)
     if answer is None:
         environ["wsgi.input"] = io.BytesIO(body)

@@ -90,11 +90,12 @@ def new_token(length: int = 30) -> str:
     return token[:length].decode("ascii")
 
 
-def _response(body: str, status: int, headers: dict[str, str]) -> HttpResponse:
-    response = HttpResponse(body, status=status)
+def response(body: str, status: int, headers: dict[str, str]) -> HttpResponse:
+    """An answer of the token endpoint with DOT's headers (JSON, never cached)."""
+    answer = HttpResponse(body, status=status)
     for name, value in {**_HEADERS, **headers}.items():
-        response[name] = value
-    return response
+        answer[name] = value
+    return answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +143,6 @@ def issue(request: HttpRequest, client) -> HttpResponse:
     """Issue an access token to the authenticated ``client`` and answer as DOT would."""
     result = grant(client, request.POST.get("scope"))
     if isinstance(result, oauth_errors.OAuth2Error):
-        return _response(result.json, result.status_code, result.headers)
+        return response(result.json, result.status_code, result.headers)
     rows.insert(result.token())
-    return _response(result.body, 200, {})
+    return response(result.body, 200, {})

@@ -18,19 +18,17 @@ from unittest import mock
 from urllib.parse import urlencode
 
 import pytest
-from django.core.cache import cache
 from django.db import OperationalError, connection
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model
 
 from clientauth import fastpath, grants, lookup, rows
 from clientauth.models import JtiRecord
-from keystore.services import clear_key_cache
+from tests.clientauth.support import register
 from tests.clientauth.test_token_endpoint import (
     assertion_form,
     fresh,
     post,
-    register,
 )
 from tests.test_wsgi import call
 
@@ -39,17 +37,8 @@ FORM = "application/x-www-form-urlencoded"
 
 
 @pytest.fixture(autouse=True)
-def _fresh_caches():
-    cache.clear()
-    clear_key_cache()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def pk_client(rsa_key):
-    sp, _ = register(cert=rsa_key)
-    return sp
+def _fresh(fresh_caches):
+    pass
 
 
 def direct(response) -> bool:

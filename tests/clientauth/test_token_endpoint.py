@@ -15,9 +15,9 @@ from oauth2_provider.models import get_access_token_model
 from clientauth.constants import JWT_BEARER_CLIENT_ASSERTION_TYPE
 from clientauth.errors import GENERIC_DESCRIPTION
 from clientauth.models import AuthFailure, JtiRecord
-from clientauth.registration import register_service_provider
-from keystore.services import clear_key_cache, import_certificate
+from keystore.services import import_certificate
 from tests import keys
+from tests.clientauth.support import register
 
 pytestmark = pytest.mark.django_db
 FORM = "application/x-www-form-urlencoded"
@@ -25,30 +25,8 @@ ISSUER = "http://127.0.0.1:8000"
 
 
 @pytest.fixture(autouse=True)
-def _fresh_caches():
-    cache.clear()
-    clear_key_cache()
-    yield
-    cache.clear()
-
-
-def register(auth_method="private_key_jwt", signing_alg="", cert=None):
-    sp, secret = register_service_provider(
-        name="Test client",
-        callbacks=["https://client.example/cb"],
-        grant_types=["client_credentials"],
-        auth_method=auth_method,
-        signing_alg=signing_alg,
-    )
-    if cert is not None:
-        import_certificate(sp.client_id, cert.cert_pem)
-    return sp, secret
-
-
-@pytest.fixture
-def pk_client(rsa_key):
-    sp, _ = register(cert=rsa_key)
-    return sp
+def _fresh(fresh_caches):
+    pass
 
 
 def post(client, data, path="/oauth2/token", **extra):
