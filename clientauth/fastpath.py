@@ -76,10 +76,9 @@ def _headers(request: WSGIRequest) -> list[tuple[str, str]]:
     secure = request.is_secure()
     template = _header_templates.get(secure)
     if template is None:
-        response = grants.response("", 200, {})
-        response = SecurityMiddleware(lambda r: response).process_response(request, response)
+        headers = _as_answer(request, grants.response("", 200, {})).headers
         template = _header_templates[secure] = [
-            (name, value) for name, value in response.items() if name != "Content-Length"
+            (name, value) for name, value in headers if name != "Content-Length"
         ]
     return template
 
@@ -187,6 +186,7 @@ def _write(client, granted: grants.Grant, *, now: float, policy: conf.Policy) ->
 
 
 def _as_answer(request: WSGIRequest, response: HttpResponse) -> Answer:
+    """``response`` as the full path sends it: with the security middleware's headers."""
     response = SecurityMiddleware(lambda r: response).process_response(request, response)
     status = f"{response.status_code} {response.reason_phrase}"
     return Answer(status, list(response.items()), response.content)
