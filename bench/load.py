@@ -53,6 +53,32 @@ def wait_idle(pids: Callable[[], set[int]], quiet: float = 0.5, limit: float = 6
             return
 
 
+def wrk_command(
+    wrk: str,
+    script: Path,
+    url: str,
+    *,
+    threads: int,
+    connections: int,
+    seconds: int,
+    script_args: list[str],
+) -> list[str]:
+    """The wrk command line: ``script`` drives the load, ``script_args`` follow ``--``."""
+    return [
+        wrk,
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--timeout",
+        "60s",
+        "-s",
+        str(script),
+        url,
+        "--",
+        *script_args,
+    ]
+
+
 def run_wrk(
     url: str,
     bodies: Path,
@@ -65,22 +91,15 @@ def run_wrk(
     server_pids: Callable[[], set[int]],
     on_tick: Callable[[], None] | None = None,
 ) -> dict:
-    cmd = [
+    cmd = wrk_command(
         ensure_wrk(),
-        f"-t{threads}",
-        f"-c{connections}",
-        f"-d{max(1, round(duration))}s",
-        "--timeout",
-        "60s",
-        "-s",
-        str(LUA),
+        LUA,
         url,
-        "--",
-        str(bodies),
-        str(threads),
-        "1" if reuse else "0",
-        authorization,
-    ]
+        threads=threads,
+        connections=connections,
+        seconds=max(1, round(duration)),
+        script_args=[str(bodies), str(threads), "1" if reuse else "0", authorization],
+    )
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     started = time.monotonic()
     last_cpu = _cpu(server_pids)

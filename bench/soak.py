@@ -285,23 +285,21 @@ def main(argv: list[str] | None = None) -> int:
 
         progress = tmp / "progress"
         end = start + args.duration
-        cmd = [
+        cmd = load.wrk_command(
             wrk,
-            f"-t{args.threads}",
-            f"-c{args.threads}",
-            f"-d{math.ceil(end + 120.0 - time.time())}s",
-            "--timeout",
-            "60s",
-            "-s",
-            str(LUA),
+            LUA,
             url,
-            "--",
-            str(bodies),
-            str(args.threads),
-            f"{start * 1000:.0f}",
-            repr(rate),
-            str(progress),
-        ]
+            threads=args.threads,
+            connections=args.threads,
+            seconds=math.ceil(end + 120.0 - time.time()),
+            script_args=[
+                str(bodies),
+                str(args.threads),
+                f"{start * 1000:.0f}",
+                repr(rate),
+                str(progress),
+            ],
+        )
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         purges = Purges()
         purger = threading.Thread(
