@@ -2,36 +2,19 @@
 
 from __future__ import annotations
 
-import io
-import sys
-
 import pytest
+from django.test import RequestFactory
 
 from authserver import wsgi
 
 pytestmark = pytest.mark.django_db
+FORM = "application/x-www-form-urlencoded"
 
 
 def call(method: str, path: str, body: bytes = b"") -> tuple[str, dict, bytes]:
-    environ = {
-        "REQUEST_METHOD": method,
-        "PATH_INFO": path,
-        "QUERY_STRING": "",
-        "CONTENT_TYPE": "application/x-www-form-urlencoded",
-        "CONTENT_LENGTH": str(len(body)),
-        "SERVER_NAME": "127.0.0.1",
-        "SERVER_PORT": "8000",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "HTTP_HOST": "testserver",
-        "REMOTE_ADDR": "127.0.0.1",
-        "wsgi.input": io.BytesIO(body),
-        "wsgi.url_scheme": "http",
-        "wsgi.errors": sys.stderr,
-        "wsgi.multithread": False,
-        "wsgi.multiprocess": True,
-        "wsgi.run_once": False,
-        "wsgi.version": (1, 0),
-    }
+    """Call ``authserver.wsgi.application`` as a WSGI server would, with the environ
+    Django's request factory builds (a form-encoded body, host ``testserver``)."""
+    environ = RequestFactory().generic(method, path, body, content_type=FORM).environ
     started = {}
 
     def start_response(status, headers, exc_info=None):

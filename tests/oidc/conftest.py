@@ -44,21 +44,30 @@ def secret_client(db):
     )
 
 
-def authorize(client, app, *, scope="openid profile email", nonce="n-0S6_WzA2Mj", extra=None):
-    """Drive /oauth2/authorize and the consent form; return (code, verifier, state)."""
-    verifier, challenge = pkce_pair()
-    state = secrets.token_urlsafe(8)
-    params = {
+def authorize_params(app, *, scope: str = "openid", **more: str) -> dict[str, str]:
+    """Query parameters of an authorization request for ``app`` (code flow)."""
+    return {
         "response_type": "code",
         "client_id": app.client_id,
         "redirect_uri": REDIRECT_URI,
         "scope": scope,
-        "state": state,
-        "nonce": nonce,
-        "code_challenge": challenge,
-        "code_challenge_method": "S256",
-        **(extra or {}),
+        **more,
     }
+
+
+def authorize(client, app, *, scope="openid profile email", nonce="n-0S6_WzA2Mj", extra=None):
+    """Drive /oauth2/authorize and the consent form; return (code, verifier, state)."""
+    verifier, challenge = pkce_pair()
+    state = secrets.token_urlsafe(8)
+    params = authorize_params(
+        app,
+        scope=scope,
+        state=state,
+        nonce=nonce,
+        code_challenge=challenge,
+        code_challenge_method="S256",
+        **(extra or {}),
+    )
     page = client.get("/oauth2/authorize", params)
     assert page.status_code == 200, page.content
     form = page.context["form"]

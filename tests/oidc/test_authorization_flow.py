@@ -12,7 +12,7 @@ from jwcrypto import jwk, jwt
 from oauth2_provider.models import get_access_token_model
 
 from oidc import keys
-from tests.oidc.conftest import REDIRECT_URI, authorize, exchange, pkce_pair
+from tests.oidc.conftest import authorize, authorize_params, exchange, pkce_pair
 
 pytestmark = pytest.mark.django_db
 
@@ -27,14 +27,7 @@ def test_anonymous_user_is_sent_to_the_login_page(client, secret_client):
     _, challenge = pkce_pair()
     response = client.get(
         "/oauth2/authorize",
-        {
-            "response_type": "code",
-            "client_id": secret_client.client_id,
-            "redirect_uri": REDIRECT_URI,
-            "scope": "openid",
-            "code_challenge": challenge,
-            "code_challenge_method": "S256",
-        },
+        authorize_params(secret_client, code_challenge=challenge, code_challenge_method="S256"),
     )
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/?next=")
@@ -101,14 +94,7 @@ def test_rotation_signs_new_tokens_with_new_kid_and_keeps_old_key(client, user, 
 def test_pkce_other_than_s256_is_refused(client, user, secret_client, method):
     client.force_login(user)
     verifier, _ = pkce_pair()
-    params = {
-        "response_type": "code",
-        "client_id": secret_client.client_id,
-        "redirect_uri": REDIRECT_URI,
-        "scope": "openid",
-        "state": "xyz",
-        "code_challenge": verifier,
-    }
+    params = authorize_params(secret_client, state="xyz", code_challenge=verifier)
     if method:
         params["code_challenge_method"] = method
     response = client.get("/oauth2/authorize", params)
@@ -120,15 +106,7 @@ def test_pkce_other_than_s256_is_refused(client, user, secret_client, method):
 
 def test_missing_pkce_is_refused(client, user, secret_client):
     client.force_login(user)
-    response = client.get(
-        "/oauth2/authorize",
-        {
-            "response_type": "code",
-            "client_id": secret_client.client_id,
-            "redirect_uri": REDIRECT_URI,
-            "scope": "openid",
-        },
-    )
+    response = client.get("/oauth2/authorize", authorize_params(secret_client))
     assert response.status_code == 302
     assert parse_qs(urlsplit(response["Location"]).query)["error"] == ["invalid_request"]
 
@@ -136,15 +114,9 @@ def test_missing_pkce_is_refused(client, user, secret_client):
 def test_denied_consent_redirects_with_access_denied(client, user, secret_client):
     client.force_login(user)
     _, challenge = pkce_pair()
-    params = {
-        "response_type": "code",
-        "client_id": secret_client.client_id,
-        "redirect_uri": REDIRECT_URI,
-        "scope": "openid",
-        "state": "s1",
-        "code_challenge": challenge,
-        "code_challenge_method": "S256",
-    }
+    params = authorize_params(
+        secret_client, state="s1", code_challenge=challenge, code_challenge_method="S256"
+    )
     page = client.get("/oauth2/authorize", params)
     data = {k: v for k, v in page.context["form"].initial.items() if v is not None}
     response = client.post("/oauth2/authorize", data)
