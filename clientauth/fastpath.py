@@ -83,12 +83,12 @@ def _headers(request: WSGIRequest) -> list[tuple[str, str]]:
     return template
 
 
-def _connection_ready() -> bool:
-    """Whether Django's connection can be used as the full path would find it, without
+def _ready_connection():
+    """Django's connection, when it can be used as the full path would find it without
     the request-start housekeeping: open, persistent, healthy and in autocommit mode.
-    Otherwise the full path's ``close_old_connections`` should run first."""
+    Otherwise None: the full path's ``close_old_connections`` should run first."""
     db = connections[DEFAULT_DB_ALIAS]
-    return (
+    ready = (
         db.connection is not None
         and db.close_at is None
         and not db.errors_occurred
@@ -97,6 +97,7 @@ def _connection_ready() -> bool:
         # Autocommit is off only inside an atomic block (a test's transaction).
         and (db.autocommit or db.in_atomic_block)
     )
+    return db if ready else None
 
 
 def _form(body: bytes) -> dict[str, str] | None:
@@ -118,7 +119,10 @@ def serve(environ: dict) -> Answer | None:
         length = int(environ.get("CONTENT_LENGTH") or 0)
     except ValueError:
         return None
-    if not 0 < length <= MAX_BODY_BYTES or not _connection_ready():
+    if not 0 < length <= MAX_BODY_BYTES:
+        return None
+    db = _ready_connection()
+    if db is None:
         return None
     request = WSGIRequest(environ)
     try:
@@ -132,13 +136,13 @@ def serve(environ: dict) -> Answer | None:
     except OSError:  # the client went away mid-body; the full path reads what is left
         environ["wsgi.input"] = io.BytesIO(b"")
         return None
-    answer = _answer(request, body)
+    answer = _answer(request, body, db)
     if answer is None:
         environ["wsgi.input"] = io.BytesIO(body)
     return answer
 
 
-def _answer(request: WSGIRequest, body: bytes) -> Answer | None:
+def _answer(request: WSGIRequest, body: bytes, db) -> Answer | None:
     form = _form(body)
     if form is None or not grants.handles(form) or _token_fields() is None:
         return None
@@ -160,7 +164,7 @@ def _answer(request: WSGIRequest, body: bytes) -> Answer | None:
             return None
         # Nothing is written before this point: a database error so far is declined,
         # and the full path checks the connection and tries again.
-        written = _write(client, result, now=now, policy=policy)
+        written = _write(db, client, result, now=now, policy=policy)
     except (errors.ClientAuthError, DatabaseError):
         return None
     if written is None:
@@ -172,7 +176,7 @@ def _answer(request: WSGIRequest, body: bytes) -> Answer | None:
     return Answer("200 OK", headers, content)
 
 
-def _write(client, granted: grants.Grant, *, now: float, policy: conf.Policy) -> bool | None:
+def _write(db, client, granted: grants.Grant, *, now: float, policy: conf.Policy) -> bool | None:
     """Write the token (and the assertion's ``jti``): True when written, None when the
     ``jti`` is used already (nothing written), False when the database failed while
     writing, which may or may not have committed."""
@@ -180,7 +184,7 @@ def _write(client, granted: grants.Grant, *, now: float, policy: conf.Policy) ->
         if client.assertion is None:
             rows.insert(granted.token())
             return True
-        return _record(client.assertion, granted, now=now, policy=policy) or None
+        return _record(db, client.assertion, granted, now=now, policy=policy) or None
     except DatabaseError:
         return False
 
@@ -192,14 +196,14 @@ def _as_answer(request: WSGIRequest, response: HttpResponse) -> Answer:
     return Answer(status, list(response.items()), response.content)
 
 
-def _record(verified, granted: grants.Grant, *, now: float, policy: conf.Policy) -> bool:
+def _record(db, verified, granted: grants.Grant, *, now: float, policy: conf.Policy) -> bool:
     """Write the assertion's ``jti`` and the token in one transaction; False, with
     nothing written, when the ``jti`` is used already."""
     # No cache look-up first: the cache only ever answers "used", and a used jti is
     # declined here anyway; the upsert below finds it without writing anything.
     client_id, jwt_id = verified.client.client_id, verified.jti
     jti_params = jti.insert_params(client_id, jwt_id, verified.exp, now, policy.leeway_seconds)
-    recorded = _WRITERS[connection.vendor](jti_params, _token_params(granted, now))
+    recorded = _WRITERS[db.vendor](db, jti_params, _token_params(granted, now, db.vendor))
     if recorded:
         key = jti.cache_key(client_id, jwt_id)
         jti.remember_on_commit(key, verified.exp, now=now, policy=policy)
@@ -237,7 +241,7 @@ def _token_fields() -> tuple[models.Field, ...] | None:
     return fields
 
 
-def _token_params(granted: grants.Grant, now: float) -> tuple:
+def _token_params(granted: grants.Grant, now: float, vendor: str) -> tuple:
     stamp = rawsql.timestamp(now)
     raw = granted.raw_token
     values = {
@@ -247,11 +251,11 @@ def _token_params(granted: grants.Grant, now: float) -> tuple:
         "token": "" if oauth2_settings.COMPLIANT_BCP_RFC9700_TOKEN_STORAGE else raw,
         "token_checksum": hashlib.sha256(raw.encode()).hexdigest(),
         "application_id": granted.client.pk,
-        "expires": connection.ops.adapt_datetimefield_value(granted.expires),
+        "expires": rawsql.datetime_param(granted.expires),
         "scope": granted.scope,
         "created": stamp,
         "updated": stamp,
-        "resource": _no_resource(connection.vendor),
+        "resource": _no_resource(vendor),
     }
     return tuple(values[f.attname] for f in _token_fields())
 
@@ -281,11 +285,11 @@ def _sql(vendor: str) -> dict[str, str]:
     }
 
 
-def _write_sqlite(jti_params: list, token_params: tuple) -> bool:
+def _write_sqlite(db, jti_params: list, token_params: tuple) -> bool:
     """BEGIN IMMEDIATE (a SAVEPOINT inside a transaction), the upsert, the token, COMMIT."""
     sql = _sql("sqlite")
     with rawsql.cursor() as cursor:
-        nested = connection.connection.in_transaction
+        nested = db.connection.in_transaction
         cursor.execute("SAVEPOINT fastpath" if nested else "BEGIN IMMEDIATE")
         try:
             cursor.execute(sql["upsert"], jti_params)
@@ -302,14 +306,14 @@ def _write_sqlite(jti_params: list, token_params: tuple) -> bool:
     return recorded
 
 
-def _write_postgresql(jti_params: list, token_params: tuple) -> bool:
+def _write_postgresql(db, jti_params: list, token_params: tuple) -> bool:
     """The upsert and the token in one statement: atomic without BEGIN and COMMIT."""
     with rawsql.cursor() as cursor:
         cursor.execute(_sql("postgresql")["both"], (*jti_params, *token_params))
         return cursor.fetchone() is not None
 
 
-_WRITERS: dict[str, Callable[[list, tuple], bool]] = {
+_WRITERS: dict[str, Callable[[object, list, tuple], bool]] = {
     "sqlite": _write_sqlite,
     "postgresql": _write_postgresql,
 }

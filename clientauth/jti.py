@@ -120,7 +120,11 @@ def remember_on_commit(key: str, exp: float, *, now: float, policy: Policy) -> N
         except Exception as exc:
             _warn_cache(exc)
 
-    transaction.on_commit(remember)
+    db = transaction.get_connection()
+    if db.in_atomic_block or not db.get_autocommit():
+        db.on_commit(remember)
+    else:  # autocommit: committed already; what on_commit does, without its checks
+        remember()
 
 
 def record_jti(client_id: str, jti: str, exp: float, *, now: float, policy: Policy) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 from django.db import connection
 
 from authserver import rawsql
+from clientauth import rows
 from clientauth.assertion import ClientInfo
 from clientauth.conf import Policy
 from clientauth.models import ServiceProvider
@@ -66,13 +67,13 @@ def _service_provider(row: Sequence[Any]) -> ServiceProvider:
         for convert in field_converters:
             value = convert(value, None, connection)
         values[index] = value
-    return ServiceProvider.from_db(connection.alias, attnames, values)
+    return rows.from_row(ServiceProvider, attnames, values)
 
 
 def _select(client_id: str, moment: dt.datetime) -> tuple[ServiceProvider | None, list]:
     """The client and the (id, thumbprint) rows of its certificates valid at ``moment``."""
     sql, attnames, _ = _client_query()
-    at = connection.ops.adapt_datetimefield_value(moment)
+    at = rawsql.datetime_param(moment)
     with rawsql.cursor() as cursor:
         cursor.execute(sql, (at, at, client_id))
         rows = cursor.fetchall()

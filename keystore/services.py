@@ -114,7 +114,7 @@ def verification_keys(alias: str, now: dt.datetime) -> list:
     Returns cryptography public-key objects; an empty list for an unknown alias or one
     whose certificates have all expired.
     """
-    moment = connection.ops.adapt_datetimefield_value(now)
+    moment = rawsql.datetime_param(now)
     with rawsql.cursor() as cursor:
         cursor.execute(_valid_rows_sql(), (alias, moment, moment))
         rows = cursor.fetchall()

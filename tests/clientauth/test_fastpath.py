@@ -50,7 +50,7 @@ def tokens(sp):
 
 
 def full_path_only(monkeypatch):
-    monkeypatch.setattr(fastpath, "_answer", lambda request, body: None)
+    monkeypatch.setattr(fastpath, "_answer", lambda request, body, db: None)
 
 
 def test_success_is_served_directly_with_its_rows(client, pk_client, rsa_key):
@@ -113,11 +113,35 @@ def test_row_values_are_what_the_model_fields_prepare(pk_client, settings, plain
     moment = dt.datetime.fromtimestamp(at, tz=dt.UTC)
     with mock.patch.object(timezone, "now", lambda: moment):  # auto_now's clock
         model_values = rows.prepared_values(granted.token())
-    direct_values = fastpath._token_params(granted, at)
+    direct_values = fastpath._token_params(granted, at, connection.vendor)
     if connection.vendor == "postgresql":  # psycopg's Jsonb wrapper compares by identity
         model_values = [getattr(v, "obj", v) for v in model_values]
         direct_values = tuple(getattr(v, "obj", v) for v in direct_values)
     assert list(direct_values) == model_values
+
+
+def test_client_read_by_the_lookup_is_the_instance_the_orm_builds(pk_client, monkeypatch):
+    looked_up = lookup.load_service_provider(pk_client.client_id)
+    orm = type(pk_client).objects.get(pk=pk_client.pk)
+
+    def fields(obj):
+        return {name: value for name, value in vars(obj).items() if name != "_state"}
+
+    assert fields(looked_up) == fields(orm)
+    assert (looked_up._state.adding, looked_up._state.db) == (False, orm._state.db)
+    # With a receiver of Model.__init__'s signals, the ORM's own construction runs.
+    from django.db.models.signals import post_init
+
+    seen = []
+    model, uid = type(pk_client), "test-from-row"
+    post_init.connect(
+        lambda sender, instance, **kw: seen.append(instance), model, weak=False, dispatch_uid=uid
+    )
+    try:
+        again = lookup.load_service_provider(pk_client.client_id)
+    finally:
+        post_init.disconnect(sender=model, dispatch_uid=uid)
+    assert seen == [again] and fields(again) == fields(orm)
 
 
 def test_secret_clients_are_served_directly(client):
@@ -261,7 +285,7 @@ def test_database_error_while_writing_is_503_and_writes_nothing(
     """The write may have committed (a lost connection), so no second try with the
     same assertion: the full path's 503."""
 
-    def failing(jti_params, token_params):
+    def failing(db, jti_params, token_params):
         raise OperationalError("database is locked")
 
     monkeypatch.setitem(fastpath._WRITERS, connection.vendor, failing)
