@@ -84,9 +84,20 @@ def timestamp(seconds: float):
 
 
 def _driver_cursor(db):
+    """A new cursor (SQLite), or this connection's one PostgreSQL cursor, made once."""
     if db.vendor != "postgresql":
         return db.connection.cursor()
+    raw = db.connection
+    kept = db.__dict__.get("_rawsql_cursor")
+    if kept is not None and kept.connection is raw:
+        return kept
+    db._rawsql_cursor = _postgresql_cursor(db)
+    return db._rawsql_cursor
+
+
+def _postgresql_cursor(db):
     import psycopg
+    from psycopg.types.datetime import TimestamptzLoader
 
     raw = db.connection
     if raw.prepare_threshold is None and "prepare_threshold" not in db.settings_dict["OPTIONS"]:
@@ -96,11 +107,22 @@ def _driver_cursor(db):
         # them, so this cursor's are prepared on first use. An explicit
         # OPTIONS["prepare_threshold"] (None for PgBouncer in transaction mode) wins.
         raw.prepare_threshold = 0
-    return psycopg.Cursor(raw)
+    cursor = psycopg.Cursor(raw)
+    if settings.USE_TZ:
+        # Django loads timestamptz with a Python subclass of psycopg's loader that
+        # sets the connection's time zone, which the session already has under
+        # USE_TZ (Django sets it on connect). psycopg's own loader, in C, gives the
+        # same values at a third of the cost.
+        cursor.adapters.register_loader("timestamptz", TimestamptzLoader)
+    return cursor
 
 
 @contextmanager
 def cursor() -> Iterator:
+    """The driver's cursor of Django's connection, with Django's health check first and
+    its error translation around. A PostgreSQL cursor is kept for the connection's
+    life (statements run one at a time, each fetched before the next); a SQLite one
+    is closed after use."""
     db = connections[DEFAULT_DB_ALIAS]
     db.close_if_health_check_failed()
     db.ensure_connection()
@@ -109,4 +131,5 @@ def cursor() -> Iterator:
         try:
             yield driver_cursor
         finally:
-            driver_cursor.close()
+            if db.vendor != "postgresql":
+                driver_cursor.close()

@@ -128,6 +128,11 @@ def test_client_read_by_the_lookup_is_the_instance_the_orm_builds(pk_client, mon
         return {name: value for name, value in vars(obj).items() if name != "_state"}
 
     assert fields(looked_up) == fields(orm)
+    # The same types and time zones too, not only equal values (timestamps on PostgreSQL
+    # are loaded by the driver cursor's own loader).
+    assert {k: repr(v) for k, v in fields(looked_up).items()} == {
+        k: repr(v) for k, v in fields(orm).items()
+    }
     assert (looked_up._state.adding, looked_up._state.db) == (False, orm._state.db)
     # With a receiver of Model.__init__'s signals, the ORM's own construction runs.
     from django.db.models.signals import post_init
