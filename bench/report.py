@@ -61,7 +61,8 @@ def _row(r: dict) -> str:
 
 def ratios(results: list[dict]) -> list[str]:
     lines = []
-    for stack in dict.fromkeys(r["stack_label"] for r in results):
+    floor = next((r for r in results if r["scenario"] == "floor"), None)
+    for stack in dict.fromkeys(r["stack_label"] for r in results if r["scenario"] != "floor"):
         by = {r["scenario"]: r for r in results if r["stack_label"] == stack}
         for key in ("rs256", "es256", "eddsa"):
             if key not in by:
@@ -75,6 +76,11 @@ def ratios(results: list[dict]) -> list[str]:
             if "plain" in by:
                 parts.append(
                     f"it costs {jwt_cpu / by['plain']['cpu_ms_per_token']:.2f}x a plain secret"
+                )
+            if floor is not None:
+                reference = floor["cpu_ms_per_token"]
+                parts.append(
+                    f"{jwt_cpu - reference:.2f} ms above the reference ({jwt_cpu / reference:.1f}x)"
                 )
             if parts:
                 lines.append(f"- {stack}, {by[key]['label']}: " + "; ".join(parts))
@@ -102,7 +108,10 @@ def main_block(args: argparse.Namespace, results: list[dict], command: str, secs
         "",
         "CPU ms/token: gunicorn master and workers, plus (PostgreSQL + Redis) the backends of",
         "the benchmark's database, PostgreSQL's WAL writer/checkpointer/background writer and",
-        "redis-server, divided by the access tokens the server wrote.",
+        "redis-server, divided by the access tokens the server wrote. The reference row",
+        "(`bench/floor.py`) is the same gunicorn and load with a fixed answer and no Django:",
+        "what a request costs this machine, in this run, before any token work; its tokens",
+        "are the 200 answers wrk received.",
         "",
         "Ratios (CPU per token, same run):",
         "",

@@ -1,13 +1,15 @@
 """Benchmark of POST /oauth2/token: every client-authentication scenario in one run.
 
 ``python -m bench.run [--quick | --leak]`` (``make bench``, ``make bench-quick``,
-``make bench-leak``). For each stack (SQLite + local memory, PostgreSQL + Redis) it
-creates a fresh database, migrates it, registers the clients, starts gunicorn as
-production does (``gunicorn.conf.py``) and, per scenario, warms up then measures with
-wrk: tokens/s, p50/p99 latency, server CPU per token (gunicorn master and workers,
-plus the database and Redis processes on PostgreSQL), peak RSS per worker and the
-answers other than 200. Tokens are counted from the server's access-token table, so
-work finished after wrk stopped is neither lost nor double-counted. Results go to
+``make bench-leak``). First it measures the run's reference: the same gunicorn serving
+a fixed answer (``bench.floor``), what a request costs before any token work. Then for
+each stack (SQLite + local memory, PostgreSQL + Redis) it creates a fresh database,
+migrates it, registers the clients, starts gunicorn as production does
+(``gunicorn.conf.py``) and, per scenario, warms up then measures with wrk: tokens/s,
+p50/p99 latency, server CPU per token (gunicorn master and workers, plus the database
+and Redis processes on PostgreSQL), peak RSS per worker and the answers other than 200.
+Tokens are counted from the server's access-token table, so work finished after wrk
+stopped is neither lost nor double-counted. Results go to
 ``bench/RESULTS.md`` (see ``bench.report``).
 """
 
@@ -45,6 +47,8 @@ class Scenario:
         return self.method == "private_key_jwt"
 
 
+FLOOR = Scenario("floor", "fixed answer (reference: no Django, no database)", "none")
+
 SCENARIOS = (
     Scenario("rs256", "private_key_jwt RS256", "private_key_jwt", "RS256"),
     Scenario("es256", "private_key_jwt ES256", "private_key_jwt", "ES256"),
@@ -66,7 +70,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--warmup", type=float, help="seconds of warm-up per scenario (3; quick 1)")
     p.add_argument("--hashed-duration", type=float, help="seconds for the PBKDF2 scenario")
     p.add_argument("--max-rate", type=int, default=2500, help="tokens/s that bodies cover")
-    p.add_argument("--stacks", default="sqlite,postgres")
+    p.add_argument(
+        "--stacks", default="floor,sqlite,postgres", help="floor is gunicorn with a fixed answer"
+    )
     p.add_argument("--scenarios", default=",".join(s.key for s in SCENARIOS))
     p.add_argument("--leak-tokens", type=int, default=100_000)
     p.add_argument("--port", type=int, default=8765)
@@ -152,7 +158,7 @@ def measure(
     for pid in workers:
         procstat.reset_peak_rss(pid)
     everything = server.pids() | stack.backing_pids()
-    tokens0 = stack.tokens_issued()
+    tokens0 = stack.tokens_issued() if stack.has_database else 0
     cpu0 = procstat.total_cpu(everything)
     server_cpu0 = procstat.total_cpu(server.pids())
     server_sys0 = {pid: procstat.system_seconds(pid) for pid in server.pids()}
@@ -182,7 +188,8 @@ def measure(
     cpu = procstat.cpu_delta(cpu0, procstat.total_cpu(everything))
     server_cpu = procstat.cpu_delta(server_cpu0, procstat.total_cpu(server.pids()))
     server_sys = sum(procstat.system_seconds(p) - server_sys0.get(p, 0.0) for p in server.pids())
-    tokens = stack.tokens_issued() - tokens0
+    # Without a database (the floor), the answers wrk received stand for tokens.
+    tokens = stack.tokens_issued() - tokens0 if stack.has_database else result["ok"]
     if leak_samples is not None:
         rss = [procstat.status_kib(p, "VmRSS") for p in sorted(server.workers())]
         leak_samples.append((tokens, rss))
@@ -209,9 +216,10 @@ def measure(
 
 
 def run_stack(stack: stacks.Stack, prepared: dict, chosen, args, tmp: Path) -> list[dict]:
-    log(f"{stack.label}: migrating a fresh database")
-    stacks.manage(stack, "migrate", "--noinput")
-    stacks.manage_script(stack, "bench/setup_clients.py", str(prepared["spec"]))
+    if stack.has_database:
+        log(f"{stack.label}: migrating a fresh database")
+        stacks.manage(stack, "migrate", "--noinput")
+        stacks.manage_script(stack, "bench/setup_clients.py", str(prepared["spec"]))
     server = stacks.Server(stack, tmp / f"gunicorn-{stack.name}.log")
     server.start()
     results = []
@@ -245,6 +253,13 @@ def main(argv: list[str] | None = None) -> int:
         tmp = Path(name)
         prepared = prepare_clients(tmp, chosen, args)
         for which in args.stacks.split(","):
+            if which == "floor":
+                files = {"warm": tmp / "floor.bodies", "measure": tmp / "floor.bodies"}
+                files["warm"].write_text(assertions.secret_body() + "\n")
+                prepared["files"]["floor"] = {**files, "auth": ""}
+                stack = stacks.floor_stack(args.port, args.workers)
+                results.extend(run_stack(stack, prepared, [FLOOR], args, tmp))
+                continue
             if which == "sqlite":
                 stack = stacks.sqlite_stack(tmp, args.port, args.workers)
             elif which == "postgres":

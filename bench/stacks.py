@@ -1,10 +1,12 @@
-"""The two deployments the benchmark runs, and the gunicorn server in front of them.
+"""The deployments the benchmark runs, and the gunicorn server in front of them.
 
 ``sqlite``: the embedded default, a fresh SQLite file in the run's temporary
 directory and the local-memory cache. ``postgres``: a freshly created PostgreSQL
 database (dropped afterwards) and Redis on a database number of its own, flushed
 first. Both get a generated ``DJANGO_SECRET_KEY`` and ``DJANGO_DEBUG=0``. The server
-is ``gunicorn -c gunicorn.conf.py authserver.wsgi``, the production command.
+is ``gunicorn -c gunicorn.conf.py authserver.wsgi``, the production command. ``floor``:
+the same command serving ``bench.floor`` (a fixed answer, no Django) instead, the
+run's reference.
 Called by ``bench.run``.
 """
 
@@ -37,6 +39,11 @@ class Stack:
     pg_db: str | None = None
     redis_db: int | None = None
     extra: dict = field(default_factory=dict)
+    app: str = "authserver.wsgi"
+
+    @property
+    def has_database(self) -> bool:
+        return self.sqlite_path is not None or self.pg_db is not None
 
     def tokens_issued(self) -> int:
         """Access-token rows: the server's own count of tokens it issued."""
@@ -89,6 +96,10 @@ def sqlite_stack(tmp: Path, port: int, workers: int) -> Stack:
     return Stack("sqlite", "SQLite + local memory", env, sqlite_path=path)
 
 
+def floor_stack(port: int, workers: int) -> Stack:
+    return Stack("floor", "gunicorn alone", base_env(port, workers), app="bench.floor")
+
+
 def postgres_stack(port: int, workers: int, redis_db: int) -> Stack:
     services = ROOT / "scripts" / "ensure-services"
     if services.exists():
@@ -138,7 +149,7 @@ class Server:
     def start(self, timeout: float = 60.0) -> None:
         gunicorn = Path(sys.executable).with_name("gunicorn")
         self.proc = subprocess.Popen(
-            [str(gunicorn), "-c", "gunicorn.conf.py", "authserver.wsgi"],
+            [str(gunicorn), "-c", "gunicorn.conf.py", self.stack.app],
             cwd=ROOT,
             env=self.stack.env,
             stdout=self.log.open("ab"),
