@@ -118,12 +118,14 @@ def _postgresql_cursor(db):
 
 
 @contextmanager
-def cursor() -> Iterator:
+def cursor(db=None) -> Iterator:
     """The driver's cursor of Django's connection, with Django's health check first and
     its error translation around. A PostgreSQL cursor is kept for the connection's
     life (statements run one at a time, each fetched before the next); a SQLite one
-    is closed after use."""
-    db = connections[DEFAULT_DB_ALIAS]
+    is closed after use. ``db``: the default connection's wrapper, when the caller holds
+    it already (looking it up costs more than a SQLite statement)."""
+    if db is None:
+        db = connections[DEFAULT_DB_ALIAS]
     db.close_if_health_check_failed()
     db.ensure_connection()
     with db.wrap_database_errors:

@@ -158,7 +158,7 @@ def _answer(request: WSGIRequest, body: bytes, db) -> Answer | None:
         )
         if creds.method is None:
             return None
-        client = authenticate(creds, policy=policy, now=now)
+        client = authenticate(creds, policy=policy, now=now, db=db)
         result = grants.grant(client.client, form.get("scope"))
         if isinstance(result, OAuth2Error):
             return None
@@ -206,7 +206,7 @@ def _record(db, verified, granted: grants.Grant, *, now: float, policy: conf.Pol
     recorded = _WRITERS[db.vendor](db, jti_params, _token_params(granted, now, db.vendor))
     if recorded:
         key = jti.cache_key(client_id, jwt_id)
-        jti.remember_on_commit(key, verified.exp, now=now, policy=policy)
+        jti.remember_on_commit(key, verified.exp, now=now, policy=policy, db=db)
     return recorded
 
 
@@ -288,7 +288,7 @@ def _sql(vendor: str) -> dict[str, str]:
 def _write_sqlite(db, jti_params: list, token_params: tuple) -> bool:
     """BEGIN IMMEDIATE (a SAVEPOINT inside a transaction), the upsert, the token, COMMIT."""
     sql = _sql("sqlite")
-    with rawsql.cursor() as cursor:
+    with rawsql.cursor(db) as cursor:
         nested = db.connection.in_transaction
         cursor.execute("SAVEPOINT fastpath" if nested else "BEGIN IMMEDIATE")
         try:
@@ -308,7 +308,7 @@ def _write_sqlite(db, jti_params: list, token_params: tuple) -> bool:
 
 def _write_postgresql(db, jti_params: list, token_params: tuple) -> bool:
     """The upsert and the token in one statement: atomic without BEGIN and COMMIT."""
-    with rawsql.cursor() as cursor:
+    with rawsql.cursor(db) as cursor:
         cursor.execute(_sql("postgresql")["both"], (*jti_params, *token_params))
         return cursor.fetchone() is not None
 

@@ -36,9 +36,13 @@ class AuthenticatedClient:
     assertion: VerifiedAssertion | None = None
 
 
-def authenticate(creds: Credentials, *, policy: conf.Policy, now: float) -> AuthenticatedClient:
+def authenticate(
+    creds: Credentials, *, policy: conf.Policy, now: float, db=None
+) -> AuthenticatedClient:
+    """The client ``creds`` authenticate, or a ``ClientAuthError``. ``db``: the
+    connection's wrapper, when the caller holds it."""
     if creds.method == PRIVATE_KEY_JWT:
-        lookups = lookup.Lookup(now, policy)
+        lookups = lookup.Lookup(now, policy, db)
         verified = verify_client_assertion(
             creds.assertion,
             find_client=lookups.find_client,

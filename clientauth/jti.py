@@ -107,9 +107,9 @@ def known_replay(key: str, *, now: float, policy: Policy) -> bool:
     return cached_exp is not None and cached_exp + policy.leeway_seconds >= now
 
 
-def remember_on_commit(key: str, exp: float, *, now: float, policy: Policy) -> None:
+def remember_on_commit(key: str, exp: float, *, now: float, policy: Policy, db=None) -> None:
     """Put ``key`` in the cache once the transaction that recorded it commits (at once
-    in autocommit mode)."""
+    in autocommit mode). ``db``: the connection's wrapper, when the caller holds it."""
     if not policy.cache_enabled:
         return
     timeout = int(min(exp + policy.leeway_seconds - now, policy.cache_timeout_seconds)) + 1
@@ -120,7 +120,8 @@ def remember_on_commit(key: str, exp: float, *, now: float, policy: Policy) -> N
         except Exception as exc:
             _warn_cache(exc)
 
-    db = transaction.get_connection()
+    if db is None:
+        db = transaction.get_connection()
     if db.in_atomic_block or not db.get_autocommit():
         db.on_commit(remember)
     else:  # autocommit: committed already; what on_commit does, without its checks

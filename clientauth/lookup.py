@@ -59,7 +59,7 @@ def _client_query() -> tuple[str, list[str], list[tuple[int, list[Callable]]]]:
     return rawsql.statement(sql), [f.attname for f in fields], converters
 
 
-def _service_provider(row: Sequence[Any]) -> ServiceProvider:
+def _service_provider(row: Sequence[Any], alias: str) -> ServiceProvider:
     _, attnames, converters = _client_query()
     values = list(row[: len(attnames)])
     for index, field_converters in converters:
@@ -67,21 +67,21 @@ def _service_provider(row: Sequence[Any]) -> ServiceProvider:
         for convert in field_converters:
             value = convert(value, None, connection)
         values[index] = value
-    return rows.from_row(ServiceProvider, attnames, values)
+    return rows.from_row(ServiceProvider, attnames, values, alias)
 
 
-def _select(client_id: str, moment: dt.datetime) -> tuple[ServiceProvider | None, list]:
+def _select(client_id: str, moment: dt.datetime, db=None) -> tuple[ServiceProvider | None, list]:
     """The client and the (id, thumbprint) rows of its certificates valid at ``moment``."""
     sql, attnames, _ = _client_query()
     at = rawsql.datetime_param(moment)
-    with rawsql.cursor() as cursor:
+    with rawsql.cursor(db) as cursor:
         cursor.execute(sql, (at, at, client_id))
         rows = cursor.fetchall()
     if not rows:
         return None, []
     width = len(attnames)
     certificates = [row[width:] for row in rows if row[width] is not None]
-    return _service_provider(rows[0]), certificates
+    return _service_provider(rows[0], connection.alias if db is None else db.alias), certificates
 
 
 def load_service_provider(client_id: str) -> ServiceProvider | None:
@@ -115,11 +115,11 @@ class Lookup:
     """The client and key lookups of one request at ``now``: one statement reads the
     client and its valid certificates together, and ``find_keys`` uses what it read.
     The keystore's parsed-key cache is sized as CACHE_CAPACITY says (0, no cache, when
-    CACHE_ENABLED is off)."""
+    CACHE_ENABLED is off). ``db``: the connection's wrapper, when the caller holds it."""
 
-    __slots__ = ("_certificates", "_moment")
+    __slots__ = ("_certificates", "_db", "_moment")
 
-    def __init__(self, now: float, policy: Policy) -> None:
+    def __init__(self, now: float, policy: Policy, db=None) -> None:
         global _capacity_in_force
         capacity = policy.cache_capacity if policy.cache_enabled else 0
         if capacity != _capacity_in_force:
@@ -127,11 +127,12 @@ class Lookup:
             _capacity_in_force = capacity
         self._moment = dt.datetime.fromtimestamp(now, tz=dt.UTC)
         self._certificates: dict[str, list] = {}
+        self._db = db
 
     def find_client(self, client_id: str) -> ClientInfo | None:
         if not _plausible(client_id):
             return None
-        sp, certificates = _select(client_id, self._moment)
+        sp, certificates = _select(client_id, self._moment, self._db)
         if sp is None:
             return None
         self._certificates[sp.client_id] = certificates

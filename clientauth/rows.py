@@ -58,17 +58,19 @@ def insert(obj: models.Model) -> None:
     obj._state.db = connection.alias
 
 
-def from_row(model: type[models.Model], attnames: list[str], values: list) -> models.Model:
+def from_row(
+    model: type[models.Model], attnames: list[str], values: list, alias: str
+) -> models.Model:
     """The instance ``model.from_db`` builds from the values of all its concrete fields,
     without ``Model.__init__``'s per-field work when nobody listens to its signals. The
     values go straight into the instance's ``__dict__``, as ``__init__`` leaves them on
     a new instance (every field's descriptor, ``ForeignKeyDeferredAttribute`` included,
     stores its attname there)."""
     if pre_init.has_listeners(model) or post_init.has_listeners(model):
-        return model.from_db(connection.alias, attnames, values)
+        return model.from_db(alias, attnames, values)
     obj = model.__new__(model)
     state = obj._state = ModelState()
     state.adding = False
-    state.db = connection.alias
+    state.db = alias
     obj.__dict__.update(zip(attnames, values, strict=True))
     return obj
