@@ -110,6 +110,17 @@ def _form(body: bytes) -> dict[str, str] | None:
     return form if len(form) == len(pairs) else None
 
 
+def _headers_only(environ: dict) -> WSGIRequest:
+    """The request as far as ``get_host``, ``is_secure`` and ``META`` go, which read
+    nothing but the environ and settings: ``WSGIRequest.__init__`` also prepares the
+    path, the content type, the body stream and the query and form dictionaries,
+    which this path never uses (it reads ``CONTENT_LENGTH`` bytes of the body itself,
+    as Django's stream would)."""
+    request = WSGIRequest.__new__(WSGIRequest)
+    request.environ = request.META = environ
+    return request
+
+
 def serve(environ: dict) -> Answer | None:
     """The answer to a successful client_credentials token request, or None to let the
     full path answer. A declined request's body is put back in ``wsgi.input``."""
@@ -124,7 +135,7 @@ def serve(environ: dict) -> Answer | None:
     db = _ready_connection()
     if db is None:
         return None
-    request = WSGIRequest(environ)
+    request = _headers_only(environ)
     try:
         request.get_host()  # ALLOWED_HOSTS, as the full path checks it
     except DisallowedHost:
@@ -132,7 +143,7 @@ def serve(environ: dict) -> Answer | None:
     if settings.SECURE_SSL_REDIRECT and not request.is_secure():
         return None  # the security middleware redirects this one
     try:
-        body = request.body
+        body = environ["wsgi.input"].read(length)
     except OSError:  # the client went away mid-body; the full path reads what is left
         environ["wsgi.input"] = io.BytesIO(b"")
         return None

@@ -248,6 +248,30 @@ def test_plain_http_under_ssl_redirect_takes_the_full_path(client, pk_client, rs
     assert response["Strict-Transport-Security"].startswith("max-age=3600")
 
 
+def test_behind_a_tls_proxy_host_and_scheme_come_from_its_headers(
+    client, pk_client, rsa_key, settings
+):
+    """The request's host and scheme as Django reads them behind a reverse proxy: the
+    forwarded host is checked against ALLOWED_HOSTS, the forwarded scheme makes the
+    request secure (no redirect, HSTS on the answer)."""
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_HSTS_SECONDS = 3600
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.USE_X_FORWARDED_HOST = True
+    settings.ALLOWED_HOSTS = ["auth.example"]
+    proxied = {"HTTP_X_FORWARDED_PROTO": "https", "HTTP_X_FORWARDED_HOST": "auth.example"}
+    response = post(client, assertion_form(fresh(rsa_key, pk_client.client_id)), **proxied)
+    assert response.status_code == 200 and direct(response)
+    assert response["Strict-Transport-Security"].startswith("max-age=3600")
+    other_host = {**proxied, "HTTP_X_FORWARDED_HOST": "evil.example"}
+    response = post(client, assertion_form(fresh(rsa_key, pk_client.client_id)), **other_host)
+    assert response.status_code == 400 and not direct(response)
+    plain = {**proxied, "HTTP_X_FORWARDED_PROTO": "http"}
+    response = post(client, assertion_form(fresh(rsa_key, pk_client.client_id)), **plain)
+    assert response.status_code == 301 and not direct(response)
+    assert len(tokens(pk_client)) == 1
+
+
 def test_non_ascii_body_takes_the_full_path(client, pk_client, rsa_key):
     data = assertion_form(fresh(rsa_key, pk_client.client_id), scope="read")
     body = urlencode(data).encode() + "&x=é".encode()
