@@ -77,10 +77,7 @@ def datetime_param(moment: dt.datetime):
 
 def timestamp(seconds: float):
     """``datetime_param`` of the instant ``seconds`` (a Unix time), as an aware UTC datetime."""
-    moment = dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
-    if _datetime_style() == "utc_text":
-        return str(moment.replace(tzinfo=None))
-    return datetime_param(moment)
+    return datetime_param(dt.datetime.fromtimestamp(seconds, tz=dt.UTC))
 
 
 def _driver_cursor(db):
