@@ -123,6 +123,10 @@ def prepare_clients(tmp: Path, chosen: list[Scenario], args: argparse.Namespace)
             basic = base64.b64encode(f"{sc.client_id}:{secret}".encode()).decode()
             files[sc.key] = {"warm": body, "measure": body, "auth": f"Basic {basic}"}
         spec.append(client)
+    # The reference answers any body; it gets the plain-secret request's.
+    floor_body = tmp / "floor.bodies"
+    floor_body.write_text(assertions.secret_body() + "\n")
+    files[FLOOR.key] = {"warm": floor_body, "measure": floor_body, "auth": ""}
     spec_path = tmp / "clients.json"
     spec_path.write_text(json.dumps(spec))
     return {"spec": spec_path, "files": files}
@@ -253,21 +257,17 @@ def main(argv: list[str] | None = None) -> int:
         tmp = Path(name)
         prepared = prepare_clients(tmp, chosen, args)
         for which in args.stacks.split(","):
+            scenarios = chosen
             if which == "floor":
-                files = {"warm": tmp / "floor.bodies", "measure": tmp / "floor.bodies"}
-                files["warm"].write_text(assertions.secret_body() + "\n")
-                prepared["files"]["floor"] = {**files, "auth": ""}
-                stack = stacks.floor_stack(args.port, args.workers)
-                results.extend(run_stack(stack, prepared, [FLOOR], args, tmp))
-                continue
-            if which == "sqlite":
+                stack, scenarios = stacks.floor_stack(args.port, args.workers), [FLOOR]
+            elif which == "sqlite":
                 stack = stacks.sqlite_stack(tmp, args.port, args.workers)
             elif which == "postgres":
                 stack = stacks.postgres_stack(args.port, args.workers, args.redis_db)
             else:
                 raise SystemExit(f"unknown stack {which!r}")
             try:
-                results.extend(run_stack(stack, prepared, chosen, args, tmp))
+                results.extend(run_stack(stack, prepared, scenarios, args, tmp))
             finally:
                 stacks.drop(stack)
     command = "python -m bench.run " + shlex.join(sys.argv[1:] if argv is None else argv)
