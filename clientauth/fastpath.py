@@ -33,7 +33,7 @@ import io
 import time
 from collections.abc import Callable
 from typing import NamedTuple
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_plus
 
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
@@ -66,9 +66,31 @@ class Answer(NamedTuple):
 _header_templates: dict[bool, list[tuple[str, str]]] = {}
 
 
+# Hosts (as ``HttpRequest._get_raw_host`` reads them) that ``get_host`` accepted under
+# the current settings. Its check is a function of that string and ALLOWED_HOSTS and
+# DEBUG alone; a refused host is never kept, and the set stays small.
+_accepted_hosts: set[str] = set()
+_MAX_ACCEPTED_HOSTS = 64
+
+
 @receiver(setting_changed)
 def _reset(**kwargs) -> None:
     _header_templates.clear()
+    _accepted_hosts.clear()
+
+
+def _host_allowed(request: WSGIRequest) -> bool:
+    """Whether ``request.get_host()`` accepts the request's host (ALLOWED_HOSTS)."""
+    raw = request._get_raw_host()
+    if raw in _accepted_hosts:
+        return True
+    try:
+        request.get_host()
+    except DisallowedHost:
+        return False
+    if len(_accepted_hosts) < _MAX_ACCEPTED_HOSTS:
+        _accepted_hosts.add(raw)
+    return True
 
 
 def _headers(request: WSGIRequest) -> list[tuple[str, str]]:
@@ -101,13 +123,28 @@ def _ready_connection():
 
 
 def _form(body: bytes) -> dict[str, str] | None:
-    """The fields of a form body that gives each name once, or None."""
+    """The fields of a form body that gives each name once, or None. The same fields as
+    ``parse_qsl(text, keep_blank_values=True)``, which Django's ``QueryDict`` uses: only
+    a field with ``%`` or ``+`` goes through ``unquote_plus``, the one step of
+    ``parse_qsl`` that can change it."""
     try:
-        pairs = parse_qsl(body.decode("ascii"), keep_blank_values=True, max_num_fields=_MAX_FIELDS)
-    except ValueError:  # not ASCII, or too many fields
+        text = body.decode("ascii")
+    except UnicodeDecodeError:
         return None
-    form = dict(pairs)
-    return form if len(form) == len(pairs) else None
+    fields = text.split("&")
+    if len(fields) > _MAX_FIELDS:
+        return None
+    form: dict[str, str] = {}
+    for field in fields:
+        if not field:
+            continue
+        name, _, value = field.partition("=")
+        if "%" in field or "+" in field:
+            name, value = unquote_plus(name), unquote_plus(value)
+        if name in form:
+            return None
+        form[name] = value
+    return form
 
 
 def _headers_only(environ: dict) -> WSGIRequest:
@@ -136,9 +173,7 @@ def serve(environ: dict) -> Answer | None:
     if db is None:
         return None
     request = _headers_only(environ)
-    try:
-        request.get_host()  # ALLOWED_HOSTS, as the full path checks it
-    except DisallowedHost:
+    if not _host_allowed(request):  # ALLOWED_HOSTS, as the full path checks it
         return None
     if settings.SECURE_SSL_REDIRECT and not request.is_secure():
         return None  # the security middleware redirects this one

@@ -15,7 +15,7 @@ import hashlib
 import json
 import time
 from unittest import mock
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import pytest
 from django.db import OperationalError, connection
@@ -216,6 +216,37 @@ def test_requests_that_do_not_succeed_are_declined(
     assert not JtiRecord.objects.exists()
 
 
+FORM_BODIES = [
+    b"grant_type=client_credentials&scope=read+write",
+    b"client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer",
+    b"a=1&&b=&c&=d&e==f",
+    b"scope=%41%2B%2b+x&n%61me=%zz%",
+    b"x=%C3%A9&y=%FF",
+    b"&&&",
+    b"a=1&b=2&a=3",
+    b"a=1&a%3D=2&a=",
+    b"a+b=1&a%20b=2",
+    b"&".join(b"f%d=1" % i for i in range(fastpath._MAX_FIELDS)),
+    b"&".join(b"f%d=1" % i for i in range(fastpath._MAX_FIELDS + 1)),
+    "scope=caf\u00e9".encode(),
+]
+
+
+@pytest.mark.parametrize("body", FORM_BODIES)
+def test_form_fields_are_what_parse_qsl_gives(body):
+    """The direct path reads a form as Django's QueryDict does (``parse_qsl``), and
+    declines bodies that are not ASCII, have too many fields or repeat a name."""
+    try:
+        pairs = parse_qsl(
+            body.decode("ascii"), keep_blank_values=True, max_num_fields=fastpath._MAX_FIELDS
+        )
+    except ValueError:
+        expected = None
+    else:
+        expected = dict(pairs) if len(dict(pairs)) == len(pairs) else None
+    assert fastpath._form(body) == expected
+
+
 @pytest.mark.parametrize(
     "shape",
     [
@@ -236,6 +267,23 @@ def test_host_not_allowed_takes_the_full_path(client, pk_client, rsa_key):
     )
     assert response.status_code == 400 and not direct(response)
     assert not tokens(pk_client)
+
+
+def test_a_host_accepted_before_is_checked_again_after_allowed_hosts_change(
+    client, pk_client, rsa_key, settings
+):
+    settings.ALLOWED_HOSTS = ["testserver", "api.example"]
+    body = lambda: urlencode(assertion_form(fresh(rsa_key, pk_client.client_id)))  # noqa: E731
+    first = client.generic(
+        "POST", "/oauth2/token", body(), content_type=FORM, HTTP_HOST="api.example"
+    )
+    assert first.status_code == 200 and direct(first)
+    settings.ALLOWED_HOSTS = ["testserver"]
+    again = client.generic(
+        "POST", "/oauth2/token", body(), content_type=FORM, HTTP_HOST="api.example"
+    )
+    assert again.status_code == 400 and not direct(again)
+    assert len(tokens(pk_client)) == 1
 
 
 def test_plain_http_under_ssl_redirect_takes_the_full_path(client, pk_client, rsa_key, settings):
