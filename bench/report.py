@@ -54,9 +54,20 @@ def _row(r: dict) -> str:
         f"| {r['stack_label']} | {r['label']} | {r['tokens']} | {r['tokens_per_s']:.0f} | "
         f"{r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {_fmt(r['cpu_ms_per_token'])} | "
         f"{_fmt(r['server_cpu_ms_per_token'])} | {_fmt(100 * r['server_sys_share'], 0)} | "
+        f"{', '.join(_fmt(x) for x in r.get('round_cpu_ms_per_token', ()))} | "
         f"{r['peak_rss_mib']:.0f} | {r['non_200']}"
         f"{' (' + detail + ')' if detail else ''} |"
     )
+
+
+def _round_ratios(jwt: dict, plain: dict) -> str:
+    """Round by round (the two measured minutes apart), when there are several."""
+    jwt_rounds = jwt.get("round_cpu_ms_per_token", ())
+    plain_rounds = plain.get("round_cpu_ms_per_token", ())
+    if len(jwt_rounds) < 2 or len(jwt_rounds) != len(plain_rounds):
+        return ""
+    each = [a / b for a, b in zip(jwt_rounds, plain_rounds, strict=True)]
+    return f" (round by round {min(each):.2f}x to {max(each):.2f}x)"
 
 
 def ratios(results: list[dict]) -> list[str]:
@@ -76,6 +87,7 @@ def ratios(results: list[dict]) -> list[str]:
             if "plain" in by:
                 parts.append(
                     f"it costs {jwt_cpu / by['plain']['cpu_ms_per_token']:.2f}x a plain secret"
+                    + _round_ratios(by[key], by["plain"])
                 )
             if floor is not None:
                 reference = floor["cpu_ms_per_token"]
@@ -89,6 +101,9 @@ def ratios(results: list[dict]) -> list[str]:
 
 def main_block(args: argparse.Namespace, results: list[dict], command: str, secs: float) -> str:
     mode = "quick" if args.quick else "full"
+    rounds = (
+        f"{args.rounds} rounds, the scenarios taking turns; each round " if args.rounds > 1 else ""
+    )
     out = [
         f"Generated {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC by `{command}` "
         f"({mode} mode, {secs:.0f} s).",
@@ -97,13 +112,15 @@ def main_block(args: argparse.Namespace, results: list[dict], command: str, secs
         f"- Machine: {machine()}; load generator wrk on the same machine",
         f"- Server: `gunicorn -c gunicorn.conf.py authserver.wsgi`, {args.workers} sync workers,"
         " DJANGO_DEBUG=0",
-        f"- Load: {args.connections} connections, {args.threads} wrk threads; {args.warmup:g} s"
-        f" warm-up then {args.duration:g} s per scenario ({args.hashed_duration:g} s for the"
-        " hashed secret, at one connection a worker), each assertion used once",
+        f"- Load: {args.connections} connections, {args.threads} wrk threads; {rounds}"
+        f"{args.warmup:g} s warm-up then {args.duration:g} s per scenario"
+        f" ({args.hashed_duration:g} s for the hashed secret, at one connection a worker),"
+        " each assertion used once",
         "",
         "| stack | scenario | tokens | tokens/s | p50 ms | p99 ms | CPU ms/token | "
-        "of which gunicorn | gunicorn sys % | peak RSS/worker MiB | non-200 |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "of which gunicorn | gunicorn sys % | CPU ms/token by round | peak RSS/worker MiB "
+        "| non-200 |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
         *[_row(r) for r in results],
         "",
         "CPU ms/token: gunicorn master and workers, plus (PostgreSQL + Redis) the backends of",
@@ -111,7 +128,9 @@ def main_block(args: argparse.Namespace, results: list[dict], command: str, secs
         "redis-server, divided by the access tokens the server wrote. The reference row",
         "(`bench/floor.py`) is the same gunicorn and load with a fixed answer and no Django:",
         "what a request costs this machine, in this run, before any token work; its tokens",
-        "are the 200 answers wrk received.",
+        "are the 200 answers wrk received. With several rounds, a row pools them: all CPU",
+        "over all tokens, tokens/s over the time measured, the median of the rounds' p50s",
+        "and the worst of their p99s and peak RSS.",
         "",
         "Ratios (CPU per token, same run):",
         "",
