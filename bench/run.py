@@ -29,6 +29,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -230,23 +231,38 @@ def measure(
         "stack_label": stack.label,
         "scenario": sc.key,
         "label": sc.label,
-        "tokens": tokens,
-        "ok": result["ok"],
-        "span_s": result["span_us"] / 1e6,
-        "cpu_s": cpu,
-        "server_cpu_s": server_cpu,
-        "server_sys_s": server_sys,
-        "tokens_per_s": result["ok"] / (result["span_us"] / 1e6) if result["span_us"] else 0.0,
+        **_sums_and_rates(
+            tokens=tokens,
+            ok=result["ok"],
+            span_s=result["span_us"] / 1e6,
+            cpu_s=cpu,
+            server_cpu_s=server_cpu,
+            server_sys_s=server_sys,
+        ),
         "p50_ms": result["p50_us"] / 1000,
         "p99_ms": result["p99_us"] / 1000,
-        "cpu_ms_per_token": 1000 * cpu / tokens if tokens else float("nan"),
-        "server_cpu_ms_per_token": 1000 * server_cpu / tokens if tokens else float("nan"),
-        "server_sys_share": server_sys / server_cpu if server_cpu else float("nan"),
         "peak_rss_mib": max((procstat.status_kib(p, "VmHWM") for p in workers), default=0) / 1024,
         "non_200": non_200,
         "statuses": result["other"],
         "socket_errors": result["socket_errors"],
         "sample_error": result["sample_error"],
+    }
+
+
+_SUMS = ("tokens", "ok", "span_s", "cpu_s", "server_cpu_s", "server_sys_s")
+
+
+def _sums_and_rates(**sums: float) -> dict:
+    """The additive figures of a measurement (``_SUMS``) and the rates made from them:
+    tokens/s, CPU per token, and the kernel's share of gunicorn's CPU."""
+    nan = float("nan")
+    tokens, span, server_cpu = sums["tokens"], sums["span_s"], sums["server_cpu_s"]
+    return {
+        **sums,
+        "tokens_per_s": sums["ok"] / span if span else 0.0,
+        "cpu_ms_per_token": 1000 * sums["cpu_s"] / tokens if tokens else nan,
+        "server_cpu_ms_per_token": 1000 * server_cpu / tokens if tokens else nan,
+        "server_sys_share": sums["server_sys_s"] / server_cpu if server_cpu else nan,
     }
 
 
@@ -256,38 +272,20 @@ def pool(rounds: list[dict]) -> dict:
     if len(rounds) == 1:
         return {**rounds[0], "round_cpu_ms_per_token": [rounds[0]["cpu_ms_per_token"]]}
     first = rounds[0]
-    tokens = sum(r["tokens"] for r in rounds)
-    ok = sum(r["ok"] for r in rounds)
-    span = sum(r["span_s"] for r in rounds)
-    cpu = sum(r["cpu_s"] for r in rounds)
-    server_cpu = sum(r["server_cpu_s"] for r in rounds)
-    server_sys = sum(r["server_sys_s"] for r in rounds)
-    statuses: dict = {}
-    socket_errors: dict = {}
+    statuses: Counter = Counter()
+    socket_errors: Counter = Counter()
     for r in rounds:
-        for k, v in r["statuses"].items():
-            statuses[k] = statuses.get(k, 0) + v
-        for k, v in r["socket_errors"].items():
-            socket_errors[k] = socket_errors.get(k, 0) + v
-    nan = float("nan")
+        statuses.update(r["statuses"])
+        socket_errors.update(r["socket_errors"])
     return {
         **{k: first[k] for k in ("stack", "stack_label", "scenario", "label")},
-        "tokens": tokens,
-        "ok": ok,
-        "span_s": span,
-        "cpu_s": cpu,
-        "server_cpu_s": server_cpu,
-        "server_sys_s": server_sys,
-        "tokens_per_s": ok / span if span else 0.0,
+        **_sums_and_rates(**{k: sum(r[k] for r in rounds) for k in _SUMS}),
         "p50_ms": statistics.median(r["p50_ms"] for r in rounds),
         "p99_ms": max(r["p99_ms"] for r in rounds),
-        "cpu_ms_per_token": 1000 * cpu / tokens if tokens else nan,
-        "server_cpu_ms_per_token": 1000 * server_cpu / tokens if tokens else nan,
-        "server_sys_share": server_sys / server_cpu if server_cpu else nan,
         "peak_rss_mib": max(r["peak_rss_mib"] for r in rounds),
         "non_200": sum(r["non_200"] for r in rounds),
-        "statuses": statuses,
-        "socket_errors": socket_errors,
+        "statuses": dict(statuses),
+        "socket_errors": dict(socket_errors),
         "sample_error": "; ".join(r["sample_error"] for r in rounds if r["sample_error"]),
         "round_cpu_ms_per_token": [r["cpu_ms_per_token"] for r in rounds],
     }
