@@ -159,7 +159,10 @@ LOGIN_REDIRECT_URL = "/console/"
 OAUTH2_PROVIDER_APPLICATION_MODEL = "clientauth.ServiceProvider"
 
 OAUTH2_PROVIDER = {
+    # Client authentication (private_key_jwt and secrets) lives in the validator;
+    # the backend refuses what only the raw request shows (a parameter given twice).
     "OAUTH2_VALIDATOR_CLASS": "authserver.validator.Validator",
+    "OAUTH2_BACKEND_CLASS": "clientauth.backends.ClientAuthOAuthLibCore",
     "OIDC_ENABLED": True,
     "OIDC_ISS_ENDPOINT": AUTHSERVER_ISSUER,
     "PKCE_REQUIRED": True,
@@ -201,6 +204,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "loggers": {
+        # Every 500 leaves its traceback here, whatever DEBUG says (Django's default
+        # sends django.request errors to the console only under DEBUG).
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
         "clientauth": {"handlers": ["console"], "level": "INFO"},
         "keystore": {"handlers": ["console"], "level": "INFO"},
         "oidc": {"handlers": ["console"], "level": "INFO"},

@@ -106,7 +106,7 @@ def prepare(method: str, alg: str, count: int) -> tuple[object, list[bytes], str
 
 def print_statements(app, body: bytes, authorization: str) -> None:
     """The SQL one request runs, as the driver receives it. The token path runs its
-    statements on the driver's cursor (``authserver.rawsql``), which Django's query
+    statements on the driver's cursor (``djangokit.rawsql``), which Django's query
     capture does not see, so this asks SQLite itself (PostgreSQL: see its log)."""
     from django.db import connection
 

@@ -58,7 +58,7 @@ class ClientInfo:
     """What the verifier needs to know of a registered client."""
 
     client_id: str
-    auth_method: str
+    auth_method: str  # the registered token_endpoint_auth_method; "" for none
     signing_alg: str = ""
     instance: Any = field(default=None, compare=False, repr=False)
 
@@ -147,8 +147,9 @@ def check_client(claims: dict, find_client: ClientLookup) -> ClientInfo:
 
 
 def check_method(client: ClientInfo) -> None:
-    """Only clients registered for private_key_jwt may use it (OIDC Core section 9)."""
-    if client.auth_method != PRIVATE_KEY_JWT:
+    """A client registered for another method may not use private_key_jwt (OIDC Core
+    section 9). One with no registered method ("") may, with the keys it has."""
+    if client.auth_method not in (PRIVATE_KEY_JWT, ""):
         raise errors.MethodNotRegistered(
             f"client is registered for {client.auth_method}", client_id=client.client_id
         )

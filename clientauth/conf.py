@@ -42,6 +42,9 @@ DEFAULTS: dict[str, object] = {
     "STRICT_AUDIENCE": False,
     # Longer client_assertion values are refused before parsing, in bytes.
     "MAX_ASSERTION_BYTES": 8192,
+    # Serve successful client_credentials requests by the direct path (an optimisation:
+    # every answer is the same with it off).
+    "FAST_PATH": True,
 }
 
 
@@ -58,6 +61,7 @@ class Policy:
     allowed_algorithms: frozenset[str]
     strict_audience: bool
     max_assertion_bytes: int
+    fast_path: bool
     issuer: str
 
     @property
@@ -120,6 +124,7 @@ def build_policy(values: dict[str, object], issuer: str) -> Policy:
         allowed_algorithms=frozenset(algorithms),
         strict_audience=bool(values["STRICT_AUDIENCE"]),
         max_assertion_bytes=_int(values, "MAX_ASSERTION_BYTES", 256),
+        fast_path=bool(values["FAST_PATH"]),
         issuer=issuer,
     )
 

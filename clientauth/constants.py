@@ -37,8 +37,4 @@ ALLOWED_TYPES = ("jwt", "client-authentication+jwt")
 # keystore, so these are never fetched or used (RFC 7515 sections 4.1.2 to 4.1.6).
 KEY_REFERENCE_HEADERS = ("jwk", "jku", "x5u", "x5c")
 
-# The WSGI environ key under which the client-authentication gate hands a verified
-# client to the OAuth2 validator; no HTTP header can produce a key of this form.
-VERIFIED_CLIENT_ENVIRON_KEY = "clientauth.verified_client"
-
 MAX_JTI_LENGTH = 255

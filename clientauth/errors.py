@@ -5,7 +5,7 @@ machine-readable ``reason`` (logged, recorded, shown in the console) and whether
 signature had been verified when it was raised. Until it has, the client is told only
 that authentication failed (CONTRACT.md): ``public_description`` enforces that, so no
 caller has to remember it. Raised by ``clientauth.assertion``, ``clientauth.request``
-and ``clientauth.jti``; turned into HTTP by ``clientauth.gate``.
+and ``clientauth.jti``; turned into OAuth errors by ``clientauth.validator``.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Each refusal is logged with its reason and client ID, never the assertion or secret,
 and kept in ``AuthFailure``, bounded to the newest ``MAX_ROWS`` rows. Recording must
 never turn a refusal into an error: a database that is down costs the row, not the
-response. Called by ``clientauth.gate``.
+response. Called by ``clientauth.validator`` and ``clientauth.backends``.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Most token requests an authorization server sees are the same request: a
 ``client_credentials`` grant with well-formed client authentication that succeeds.
 ``serve`` answers exactly those straight from the WSGI environ, with the same
 functions the full path uses: ``clientauth.request.credentials`` for the request's
-shape, ``clientauth.gate.authenticate`` (the verifier, or the secret check) for the
+shape, ``clientauth.authentication.authenticate`` (the verifier, or the secret check) for the
 client, ``clientauth.grants.grant`` for the token, and the ``jti`` and the token
 written in one transaction. What it leaves out is the request cycle around them:
 building an ``HttpRequest`` and its ``QueryDict``, the signals, the middleware, the URL
@@ -21,7 +21,15 @@ has changed nothing: the transaction that would have held its ``jti`` and token 
 rolled back or never began. So the rules and the wording of every refusal live in one
 place, and a refusal costs at most one extra pass of the checks.
 
-Called by ``authserver.wsgi.application`` for ``POST /oauth2/token``.
+Fenced as an optimisation must be (``docs/fast-path.md``): ``PRIVATE_KEY_JWT
+["FAST_PATH"]`` turns it off; ``DirectTokenHandler`` logs once, at its first token
+request, whether it is active and, if not, why; any exception inside it is logged with
+its traceback and the full path answers; it runs inside Django's request cycle
+signals (one ``request_started`` and one ``request_finished`` per request, whichever
+path answers); and the suite runs with it on and off (``.ci/run``).
+
+``DirectTokenHandler`` is the WSGI handler that puts it in front of Django's
+(``authserver.wsgi``).
 """
 
 from __future__ import annotations
@@ -30,27 +38,33 @@ import contextlib
 import functools
 import hashlib
 import io
+import logging
 import time
 from collections.abc import Callable
 from typing import NamedTuple
 from urllib.parse import unquote_plus
 
 from django.conf import settings
+from django.core import signals
 from django.core.exceptions import DisallowedHost
-from django.core.handlers.wsgi import WSGIRequest
+from django.core.handlers.base import BaseHandler
+from django.core.handlers.wsgi import WSGIHandler, WSGIRequest, get_script_name
 from django.core.signals import setting_changed
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, models
 from django.dispatch import receiver
 from django.http import HttpResponse
-from django.middleware.security import SecurityMiddleware
+from django.urls import set_script_prefix
 from oauth2_provider.models import AccessToken, get_access_token_model
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
-from authserver import rawsql
 from clientauth import conf, errors, grants, jti, rows
-from clientauth.gate import authenticate, unavailable
+from clientauth.authentication import authenticate
 from clientauth.request import FORM_CONTENT_TYPE, MAX_BODY_BYTES, credentials
+from clientauth.views import unavailable
+from djangokit import rawsql
+
+log = logging.getLogger("clientauth.fastpath")
 
 PATHS = frozenset({"/oauth2/token", "/oauth2/token/"})
 # More fields than any request this path serves has; a longer form goes the full way.
@@ -94,7 +108,8 @@ def _host_allowed(request: WSGIRequest) -> bool:
 
 
 def _headers(request: WSGIRequest) -> list[tuple[str, str]]:
-    """The headers of the full path's 200: the grant's own and the security middleware's."""
+    """The headers of the full path's 200: the grant's own and those the middleware
+    adds (``settings.MIDDLEWARE``), made once per scheme and settings."""
     secure = request.is_secure()
     template = _header_templates.get(secure)
     if template is None:
@@ -105,21 +120,34 @@ def _headers(request: WSGIRequest) -> list[tuple[str, str]]:
     return template
 
 
-def _ready_connection():
-    """Django's connection, when it can be used as the full path would find it without
-    the request-start housekeeping: open, persistent, healthy and in autocommit mode.
-    Otherwise None: the full path's ``close_old_connections`` should run first."""
+def _connection():
+    """Django's default connection, when this path can write through it: a backend
+    it has a writer for, in autocommit mode (or inside an atomic block: a test's
+    transaction). Otherwise None. Request-start housekeeping
+    (``close_old_connections``) has run already, through ``request_started``."""
     db = connections[DEFAULT_DB_ALIAS]
-    ready = (
-        db.connection is not None
-        and db.close_at is None
-        and not db.errors_occurred
-        and not db.needs_rollback
-        and db.vendor in _WRITERS
-        # Autocommit is off only inside an atomic block (a test's transaction).
-        and (db.autocommit or db.in_atomic_block)
-    )
-    return db if ready else None
+    # errors_occurred is cleared by that housekeeping when the connection is healthy;
+    # still set, the full path checks it first.
+    if db.vendor not in _WRITERS or db.needs_rollback or db.errors_occurred:
+        return None
+    if not (db.in_atomic_block or db.get_autocommit()):
+        return None
+    return db
+
+
+def unavailable_reason() -> str | None:
+    """Why the direct path cannot serve any request under the current settings, or
+    None when it can (it still declines every request it does not know to succeed)."""
+    if not conf.policy().fast_path:
+        return "PRIVATE_KEY_JWT['FAST_PATH'] is off"
+    if not conf.policy().prevent_token_reuse:
+        return "PREVENT_TOKEN_REUSE is off (reuse is logged on the full path)"
+    vendor = connections[DEFAULT_DB_ALIAS].vendor
+    if vendor not in _WRITERS:
+        return f"no direct writer for the {vendor} database backend"
+    if _token_fields() is None:
+        return "the access-token model is not DOT's AccessToken"
+    return None
 
 
 def _form(body: bytes) -> dict[str, str] | None:
@@ -160,7 +188,32 @@ def _headers_only(environ: dict) -> WSGIRequest:
 
 def serve(environ: dict) -> Answer | None:
     """The answer to a successful client_credentials token request, or None to let the
-    full path answer. A declined request's body is put back in ``wsgi.input``."""
+    full path answer. A declined request's body is put back in ``wsgi.input``. Never
+    raises: an exception declines, with its traceback in the log."""
+    body = None
+    answer = None
+    try:
+        prepared = _prepare(environ)
+        if prepared is not None:
+            request, db, length = prepared
+            try:
+                body = environ["wsgi.input"].read(length)
+            except OSError:  # the client went away mid-body; the full path reads the rest
+                environ["wsgi.input"] = io.BytesIO(b"")
+                return None
+            answer = _answer(request, body, db)
+    except Exception:
+        log.exception("direct token path failed; the full path answers this request")
+        answer = None
+    if answer is None and body is not None:
+        environ["wsgi.input"] = io.BytesIO(body)
+    return answer
+
+
+def _prepare(environ: dict) -> tuple[WSGIRequest, object, int] | None:
+    """The request, the connection and the body's length, when this path may try it."""
+    if unavailable_reason() is not None:
+        return None
     if environ.get("CONTENT_TYPE") != FORM_CONTENT_TYPE or environ.get("QUERY_STRING"):
         return None
     try:
@@ -169,7 +222,7 @@ def serve(environ: dict) -> Answer | None:
         return None
     if not 0 < length <= MAX_BODY_BYTES:
         return None
-    db = _ready_connection()
+    db = _connection()
     if db is None:
         return None
     request = _headers_only(environ)
@@ -177,24 +230,14 @@ def serve(environ: dict) -> Answer | None:
         return None
     if settings.SECURE_SSL_REDIRECT and not request.is_secure():
         return None  # the security middleware redirects this one
-    try:
-        body = environ["wsgi.input"].read(length)
-    except OSError:  # the client went away mid-body; the full path reads what is left
-        environ["wsgi.input"] = io.BytesIO(b"")
-        return None
-    answer = _answer(request, body, db)
-    if answer is None:
-        environ["wsgi.input"] = io.BytesIO(body)
-    return answer
+    return request, db, length
 
 
 def _answer(request: WSGIRequest, body: bytes, db) -> Answer | None:
     form = _form(body)
-    if form is None or not grants.handles(form) or _token_fields() is None:
+    if form is None or not grants.handles(form):
         return None
     policy = conf.policy()
-    if not policy.prevent_token_reuse:
-        return None  # reuse is allowed, and logged, on the full path
     now = time.time()
     try:
         creds = credentials(
@@ -208,6 +251,10 @@ def _answer(request: WSGIRequest, body: bytes, db) -> Answer | None:
         result = grants.grant(client.client, form.get("scope"))
         if isinstance(result, OAuth2Error):
             return None
+        # Everything the answer needs is made before the write: once the jti and the
+        # token are written, nothing may fail and send the request the full way.
+        content = result.body.encode()
+        headers = [*_headers(request), ("Content-Length", str(len(content)))]
         # Nothing is written before this point: a database error so far is declined,
         # and the full path checks the connection and tries again.
         written = _write(db, client, result, now=now, policy=policy)
@@ -217,8 +264,6 @@ def _answer(request: WSGIRequest, body: bytes, db) -> Answer | None:
         return None
     if not written:
         return _as_answer(request, unavailable())
-    content = result.body.encode()
-    headers = [*_headers(request), ("Content-Length", str(len(content)))]
     return Answer("200 OK", headers, content)
 
 
@@ -235,9 +280,20 @@ def _write(db, client, granted: grants.Grant, *, now: float, policy: conf.Policy
         return False
 
 
+class _MiddlewareOnly(BaseHandler):
+    """``settings.MIDDLEWARE`` around a fixed answer, in place of URL resolving and view."""
+
+    def __init__(self, response: HttpResponse) -> None:
+        self._fixed = response
+        self.load_middleware()
+
+    def _get_response(self, request):
+        return self._fixed
+
+
 def _as_answer(request: WSGIRequest, response: HttpResponse) -> Answer:
-    """``response`` as the full path sends it: with the security middleware's headers."""
-    response = SecurityMiddleware(lambda r: response).process_response(request, response)
+    """``response`` as the full path sends it: through the whole middleware stack."""
+    response = _MiddlewareOnly(response).get_response(WSGIRequest(request.environ))
     status = f"{response.status_code} {response.reason_phrase}"
     return Answer(status, list(response.items()), response.content)
 
@@ -363,3 +419,67 @@ _WRITERS: dict[str, Callable[[object, list, tuple], bool]] = {
     "sqlite": _write_sqlite,
     "postgresql": _write_postgresql,
 }
+
+
+class _Body:
+    """The direct answer's body, closed as Django closes a response: by sending
+    ``request_finished`` (which closes or keeps the database connection)."""
+
+    __slots__ = ("_chunks",)
+
+    def __init__(self, body: bytes) -> None:
+        self._chunks = (body,)
+
+    def __iter__(self):
+        return iter(self._chunks)
+
+    def close(self) -> None:
+        signals.request_finished.send(sender=DirectTokenHandler)
+
+
+class DirectTokenHandler(WSGIHandler):
+    """Django's WSGI handler with the direct path in front of ``POST /oauth2/token``.
+
+    Every request, whichever path answers it, is one request to Django's signal
+    listeners: ``request_started`` once before either path, ``request_finished`` when
+    the answer is closed. A request the direct path declines goes on through the full
+    middleware stack, URL resolver and view, exactly as ``WSGIHandler`` serves it.
+    """
+
+    _announced = False
+
+    def __call__(self, environ, start_response):
+        if environ.get("REQUEST_METHOD") != "POST" or environ.get("PATH_INFO") not in PATHS:
+            return super().__call__(environ, start_response)
+        set_script_prefix(get_script_name(environ))
+        signals.request_started.send(sender=self.__class__, environ=environ)
+        if not DirectTokenHandler._announced:
+            DirectTokenHandler._announced = True
+            announce()
+        answer = serve(environ)
+        if answer is not None:
+            start_response(answer.status, answer.headers)
+            return _Body(answer.body)
+        return self._full_path(environ, start_response)
+
+    def _full_path(self, environ, start_response):
+        """``WSGIHandler.__call__`` after ``request_started``, which was sent already."""
+        request = self.request_class(environ)
+        response = self.get_response(request)
+        response._handler_class = self.__class__
+        status = f"{response.status_code} {response.reason_phrase}"
+        headers = [
+            *response.items(),
+            *(("Set-Cookie", c.OutputString()) for c in response.cookies.values()),
+        ]
+        start_response(status, headers)
+        return response
+
+
+def announce() -> None:
+    """Log whether the direct path is active and, if it is not, why."""
+    reason = unavailable_reason()
+    if reason is None:
+        log.info("direct token path active for client_credentials (PRIVATE_KEY_JWT['FAST_PATH'])")
+    else:
+        log.info("direct token path off: %s", reason)

@@ -1,9 +1,9 @@
 """The client_credentials grant (RFC 6749 section 4.4) issued without oauthlib's machinery.
 
-A client_credentials token request that the gate has authenticated needs three things:
+A client_credentials token request whose client is authenticated needs three things:
 the grant allowed for the client, the scopes checked, and a token row written. Going
 through DOT and oauthlib for that builds three request objects and re-encodes the body
-twice, most of the endpoint's cost. ``issue`` does the same steps in the same order,
+twice, most of the endpoint's cost. ``grant`` does the same steps in the same order,
 with DOT's own settings, scopes backend, token model and token-storage rule, and
 answers with the same JSON and the same errors.
 
@@ -11,7 +11,8 @@ It serves only requests whose outcome cannot differ from DOT's: the
 ``client_credentials`` grant with no parameter beyond ``PARAMETERS`` (no RFC 8707
 ``resource``), DOT's default token generator, scopes backend and pre-token hooks, and
 nobody listening for ``app_authorized`` or for saved access tokens. Anything else goes
-through DOT. Called by ``clientauth.views.TokenView`` inside the gate's transaction.
+through DOT. Called by the direct token path (``clientauth.fastpath``), which writes
+the token; ``tests/clientauth/test_fastpath.py`` holds its answers equal to DOT's.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models.signals import post_save, pre_save
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from oauth2_provider.models import (
     AbstractAccessToken,
     get_access_token_model,
@@ -39,7 +40,7 @@ from oauthlib.common import UNICODE_ASCII_CHARACTER_SET
 from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 from oauthlib.oauth2.rfc6749.utils import scope_to_list
 
-from clientauth import rows
+from clientauth import clients
 from clientauth.constants import CLIENT_ASSERTION, CLIENT_ASSERTION_TYPE
 
 GRANT_TYPE = "client_credentials"
@@ -120,7 +121,7 @@ class Grant:
 def grant(client, requested_scope: str | None) -> Grant | oauth_errors.OAuth2Error:
     """The token for the authenticated ``client`` (RFC 6749 sections 4.4.2-3), or the
     error DOT would answer with."""
-    if not client.allows_grant_type(*GRANT_TYPE_MAPPING[GRANT_TYPE]):
+    if not clients.allows_grant_type(client, *GRANT_TYPE_MAPPING[GRANT_TYPE]):
         return oauth_errors.UnauthorizedClientError()
     backend = get_scopes_backend()
     scopes = scope_to_list(requested_scope) or scope_to_list(
@@ -137,12 +138,3 @@ def grant(client, requested_scope: str | None) -> Grant | oauth_errors.OAuth2Err
     body = {"access_token": raw_token, "expires_in": expires_in, "token_type": "Bearer"}
     body["scope"] = scope
     return Grant(client, raw_token, scope, expires, json.dumps(body))
-
-
-def issue(request: HttpRequest, client) -> HttpResponse:
-    """Issue an access token to the authenticated ``client`` and answer as DOT would."""
-    result = grant(client, request.POST.get("scope"))
-    if isinstance(result, oauth_errors.OAuth2Error):
-        return response(result.json, result.status_code, result.headers)
-    rows.insert(result.token())
-    return response(result.body, 200, {})

@@ -8,7 +8,8 @@ database. The cache in front only answers replays already known, so they cost no
 database round trip; it is written after the transaction commits, and a cache that is
 down is logged and skipped, never trusted to say "unused".
 
-Called by ``clientauth.gate`` inside the transaction that issues the token, after the
+Called by ``clientauth.authentication.consume`` (and, in one transaction with the
+token, by ``clientauth.fastpath``), after the
 verifier has passed every other check. Not here: deciding whether the assertion is
 otherwise valid (``clientauth.assertion``).
 """
@@ -24,10 +25,10 @@ import time
 from django.core.cache import cache
 from django.db import connection, transaction
 
-from authserver import rawsql
 from clientauth import errors
 from clientauth.conf import Policy
 from clientauth.models import JtiRecord
+from djangokit import rawsql
 
 log = logging.getLogger(__name__)
 

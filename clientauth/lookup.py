@@ -1,10 +1,13 @@
 """The database side of client authentication: clients by ID, and their keys.
 
+A client is a row of DOT's application model (whichever the project uses) with its
+``ClientMetadata`` row, when it has one.
+
 The verifier (``clientauth.assertion``) takes these as callables so it stays pure.
 Both run on every token request, so an import, replace or delete of a certificate in
 any process is seen by the next request here. ``Lookup`` reads the client and its
 valid certificates in one hand-written SELECT on the driver's cursor
-(``authserver.rawsql``), rather than compiled querysets, whose construction costs ten
+(``djangokit.rawsql``), rather than compiled querysets, whose construction costs ten
 times the query; the keystore turns the certificate rows into keys (``public_keys``),
 parsing each certificate once per process.
 """
@@ -17,12 +20,13 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db import connection
+from oauth2_provider.models import get_application_model
 
-from authserver import rawsql
-from clientauth import rows
+from clientauth import clients, rows
 from clientauth.assertion import ClientInfo
 from clientauth.conf import Policy
-from clientauth.models import ServiceProvider
+from clientauth.models import ClientMetadata
+from djangokit import rawsql
 from keystore.models import Certificate
 from keystore.services import (
     public_keys,
@@ -31,20 +35,29 @@ from keystore.services import (
     verification_keys,
 )
 
+# The metadata columns read beside the application's, in this order.
+_METADATA_FIELDS = ("token_endpoint_auth_method", "token_endpoint_auth_signing_alg", "grant_types")
+
 
 @functools.cache
 def _client_query() -> tuple[str, list[str], list[tuple[int, list[Callable]]]]:
-    """The SELECT of a whole ServiceProvider row and, beside it, the id and thumbprint
+    """The SELECT of a whole application row (DOT's application model, whichever it
+    is), its ``ClientMetadata`` columns (NULLs without a row) and the id and thumbprint
     of its certificate valid at a given moment (NULLs without one), with the ORM's value
-    converters of the columns that have any."""
-    meta = ServiceProvider._meta
+    converters of the application's columns that have any."""
+    meta = get_application_model()._meta
     q = connection.ops.quote_name
     fields = meta.concrete_fields
     cert_table = q(Certificate._meta.db_table)
     client_id_column = q(meta.get_field("client_id").column)
+    md_meta = ClientMetadata._meta
+    md_columns = [q(md_meta.get_field(name).column) for name in _METADATA_FIELDS]
+    md_key = q(md_meta.pk.column)
     sql = (
-        f"SELECT {', '.join(f'sp.{q(f.column)}' for f in fields)}, c.{q('id')}, "
+        f"SELECT {', '.join(f'sp.{q(f.column)}' for f in fields)}, "
+        f"{', '.join(f'md.{c}' for c in md_columns)}, md.{md_key}, c.{q('id')}, "
         f"c.{q('thumbprint_sha256')} FROM {q(meta.db_table)} sp "
+        f"LEFT JOIN {q(md_meta.db_table)} md ON md.{md_key} = sp.{q(meta.pk.column)} "
         f"LEFT JOIN {cert_table} c ON c.{q('alias')} = sp.{client_id_column} "
         f"AND {valid_at_condition('c')} WHERE sp.{client_id_column} = %s"
     )
@@ -59,19 +72,29 @@ def _client_query() -> tuple[str, list[str], list[tuple[int, list[Callable]]]]:
     return rawsql.statement(sql), [f.attname for f in fields], converters
 
 
-def _service_provider(row: Sequence[Any], alias: str) -> ServiceProvider:
+def _application(row: Sequence[Any], alias: str):
+    """The application instance of a row, with its metadata row attached."""
     _, attnames, converters = _client_query()
-    values = list(row[: len(attnames)])
+    width = len(attnames)
+    values = list(row[:width])
     for index, field_converters in converters:
         value = values[index]
         for convert in field_converters:
             value = convert(value, None, connection)
         values[index] = value
-    return rows.from_row(ServiceProvider, attnames, values, alias)
+    application = rows.from_row(get_application_model(), attnames, values, alias)
+    *md_values, md_key = row[width : width + len(_METADATA_FIELDS) + 1]
+    metadata = None
+    if md_key is not None:
+        metadata = rows.from_row(
+            ClientMetadata, ["application_id", *_METADATA_FIELDS], [md_key, *md_values], alias
+        )
+    clients.attach(application, metadata)
+    return application
 
 
-def _select(client_id: str, moment: dt.datetime, db=None) -> tuple[ServiceProvider | None, list]:
-    """The client and the (id, thumbprint) rows of its certificates valid at ``moment``."""
+def _select(client_id: str, moment: dt.datetime, db=None) -> tuple[Any, list]:
+    """The application and the (id, thumbprint) rows of its certificates valid at ``moment``."""
     sql, attnames, _ = _client_query()
     at = rawsql.datetime_param(moment)
     with rawsql.cursor(db) as cursor:
@@ -79,21 +102,22 @@ def _select(client_id: str, moment: dt.datetime, db=None) -> tuple[ServiceProvid
         rows = cursor.fetchall()
     if not rows:
         return None, []
-    width = len(attnames)
+    width = len(attnames) + len(_METADATA_FIELDS) + 1
     certificates = [row[width:] for row in rows if row[width] is not None]
-    return _service_provider(rows[0], connection.alias if db is None else db.alias), certificates
+    return _application(rows[0], connection.alias if db is None else db.alias), certificates
 
 
-def load_service_provider(client_id: str) -> ServiceProvider | None:
+def load_service_provider(client_id: str):
     return _select(client_id, dt.datetime.now(dt.UTC))[0]
 
 
-def _client_info(sp: ServiceProvider) -> ClientInfo:
+def _client_info(application) -> ClientInfo:
+    metadata = clients.metadata_of(application)
     return ClientInfo(
-        client_id=sp.client_id,
-        auth_method=sp.token_endpoint_auth_method,
-        signing_alg=sp.token_endpoint_auth_signing_alg,
-        instance=sp,
+        client_id=application.client_id,
+        auth_method=metadata.token_endpoint_auth_method if metadata else "",
+        signing_alg=metadata.token_endpoint_auth_signing_alg if metadata else "",
+        instance=application,
     )
 
 

@@ -1,17 +1,19 @@
-"""Service providers (DOT's swapped Application), used JTIs, and recorded failures.
+"""Client metadata beside DOT's application, used JTIs, and recorded failures.
 
-``ServiceProvider`` adds the registered client-authentication method and the optional
-pinned signing algorithm (OIDC Dynamic Client Registration's
-``token_endpoint_auth_method`` and ``token_endpoint_auth_signing_alg``). ``JtiRecord``
+``ClientMetadata`` holds the registered client-authentication method, the optional
+pinned signing algorithm and the grant types (RFC 7591 section 2's
+``token_endpoint_auth_method``, ``token_endpoint_auth_signing_alg`` and
+``grant_types``) in a one-to-one row beside any DOT application model.
+``ServiceProvider`` is this server's application model. ``JtiRecord``
 is WSO2's ``IDN_OIDC_JTI`` table. ``AuthFailure`` is the bounded record of refused
 client authentications that the console shows; it never holds an assertion.
 """
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from oauth2_provider.models import AbstractApplication
+from oauth2_provider.settings import oauth2_settings
 
 from clientauth.constants import (
     ASYMMETRIC_ALGORITHMS,
@@ -20,31 +22,11 @@ from clientauth.constants import (
     PRIVATE_KEY_JWT,
 )
 
-# Registered grant (RFC 7591 wire name) -> DOT's name for it.
-DOT_GRANT_NAMES = {
-    "authorization_code": AbstractApplication.GRANT_AUTHORIZATION_CODE,
-    "client_credentials": AbstractApplication.GRANT_CLIENT_CREDENTIALS,
-}
-
 
 class ServiceProvider(AbstractApplication):
-    AUTH_METHOD_CHOICES = [
-        (PRIVATE_KEY_JWT, "Private Key JWT"),
-        (CLIENT_SECRET_BASIC, "Client secret (HTTP Basic)"),
-        (CLIENT_SECRET_POST, "Client secret (form body)"),
-    ]
-    SIGNING_ALG_CHOICES = [("", "Any allowed algorithm")] + [(a, a) for a in ASYMMETRIC_ALGORITHMS]
-
-    token_endpoint_auth_method = models.CharField(
-        max_length=32, choices=AUTH_METHOD_CHOICES, default=PRIVATE_KEY_JWT
-    )
-    token_endpoint_auth_signing_alg = models.CharField(
-        max_length=16, choices=SIGNING_ALG_CHOICES, blank=True, default=""
-    )
-    # RFC 7591 section 2 "grant_types", comma-separated wire names. DOT's single
-    # authorization_grant_type cannot hold several; it is kept as a summary, and an
-    # empty list falls back to it (rows made without clientauth.registration).
-    grant_types = models.CharField(max_length=255, blank=True, default="")
+    """This server's application model (``OAUTH2_PROVIDER_APPLICATION_MODEL``): DOT's
+    own fields, named as WSO2 names clients. Nothing in ``clientauth`` depends on it;
+    a project that keeps DOT's ``Application`` leaves this table empty."""
 
     class Meta(AbstractApplication.Meta):
         swappable = "OAUTH2_PROVIDER_APPLICATION_MODEL"
@@ -53,31 +35,56 @@ class ServiceProvider(AbstractApplication):
     def __str__(self) -> str:
         return f"{self.name} ({self.client_id})"
 
+
+class ClientMetadata(models.Model):
+    """RFC 7591 section 2 metadata of one application that DOT's model has no field for.
+
+    A one-to-one row beside any application model, so DOT's stock ``Application``
+    works unchanged. An application without a row is unregistered here: DOT's own
+    rules apply to it (its one ``authorization_grant_type``; its secret by either
+    method) and, once a key is imported under its client ID, private_key_jwt too.
+    """
+
+    AUTH_METHOD_CHOICES = [
+        (PRIVATE_KEY_JWT, "Private Key JWT"),
+        (CLIENT_SECRET_BASIC, "Client secret (HTTP Basic)"),
+        (CLIENT_SECRET_POST, "Client secret (form body)"),
+    ]
+    SIGNING_ALG_CHOICES = [("", "Any allowed algorithm")] + [(a, a) for a in ASYMMETRIC_ALGORITHMS]
+
+    application = models.OneToOneField(
+        oauth2_settings.APPLICATION_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="client_metadata",
+    )
+    token_endpoint_auth_method = models.CharField(
+        max_length=32, choices=AUTH_METHOD_CHOICES, default=PRIVATE_KEY_JWT
+    )
+    token_endpoint_auth_signing_alg = models.CharField(
+        max_length=16, choices=SIGNING_ALG_CHOICES, blank=True, default=""
+    )
+    # RFC 7591 "grant_types", comma-separated wire names. DOT's single
+    # authorization_grant_type cannot hold several; it is kept as a summary.
+    grant_types = models.CharField(max_length=255, blank=True, default="")
+
+    class Meta:
+        verbose_name = "client metadata"
+        verbose_name_plural = "client metadata"
+
+    def __str__(self) -> str:
+        return f"{self.application_id} {self.token_endpoint_auth_method}"
+
     @property
     def grant_type_list(self) -> list[str]:
         return [g for g in self.grant_types.split(",") if g]
-
-    def allows_grant_type(self, *grant_types: str) -> bool:
-        """DOT asks with its own names (``GRANT_TYPE_MAPPING``); answer from the list.
-
-        DOT allows ``refresh_token`` to any client of a grant that can issue a refresh
-        token; here it is allowed only when registered.
-        """
-        registered = self.grant_type_list
-        if not registered:
-            return super().allows_grant_type(*grant_types)
-        from oauth2_provider.oauth2_validators import GRANT_TYPE_MAPPING
-
-        if set(grant_types) == set(GRANT_TYPE_MAPPING["refresh_token"]):
-            return "refresh_token" in registered
-        return any(DOT_GRANT_NAMES.get(g) in grant_types for g in registered)
 
 
 class JtiRecord(models.Model):
     """One used ``jti`` (RFC 7519 section 4.1.7) of one client, until ``EXP_TIME``."""
 
     client = models.ForeignKey(
-        settings.OAUTH2_PROVIDER_APPLICATION_MODEL,
+        oauth2_settings.APPLICATION_MODEL,
         to_field="client_id",
         db_column="CLIENT_ID",
         on_delete=models.CASCADE,

@@ -5,7 +5,9 @@ and the console's registration form, so both refuse exactly the same input with 
 same ``RegistrationError`` message. Metadata follow RFC 7591 section 2 names:
 ``redirect_uris`` (callbacks), ``grant_types``, ``token_endpoint_auth_method``,
 ``token_endpoint_auth_signing_alg``. The client is always confidential; its secret is
-returned in plaintext once and stored hashed (DOT's ``hash_client_secret``).
+returned in plaintext once and stored hashed (DOT's ``hash_client_secret``). The
+application is DOT's application model, whichever it is; the metadata DOT has no field
+for go into its ``ClientMetadata`` row, written in the same transaction.
 
 It deliberately does not implement dynamic client registration (RFC 7591 endpoints)
 or certificates: a client's keys are imported into ``keystore`` under its client ID.
@@ -16,13 +18,21 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from django.db import transaction
+from oauth2_provider.models import AbstractApplication, get_application_model
 
+from clientauth.clients import (
+    AUTHORIZATION_CODE,
+    CLIENT_CREDENTIALS,
+    REFRESH_TOKEN,
+    attach,
+    grant_types_of,
+    metadata_of,
+)
 from clientauth.constants import ASYMMETRIC_ALGORITHMS, AUTH_METHODS, PRIVATE_KEY_JWT
-from clientauth.models import ServiceProvider
+from clientauth.models import ClientMetadata
 
-AUTHORIZATION_CODE = "authorization_code"
-REFRESH_TOKEN = "refresh_token"
-CLIENT_CREDENTIALS = "client_credentials"
+__all__ = ["grant_types_of", "register_service_provider", "update_service_provider"]
+
 GRANT_TYPES = (AUTHORIZATION_CODE, REFRESH_TOKEN, CLIENT_CREDENTIALS)
 DEFAULT_GRANT_TYPES = GRANT_TYPES
 MAX_NAME_CHARS = 255
@@ -46,43 +56,42 @@ def register_service_provider(
     auth_method: str,
     signing_alg: str = "",
     user=None,
-) -> tuple[ServiceProvider, str]:
+) -> tuple[AbstractApplication, str]:
     """Create a confidential client; return it and its plaintext secret (shown once)."""
-    provider = ServiceProvider(client_type=ServiceProvider.CLIENT_CONFIDENTIAL, user=user)
-    _apply(provider, name, callbacks, grant_types, auth_method, signing_alg)
+    provider = get_application_model()(
+        client_type=AbstractApplication.CLIENT_CONFIDENTIAL, user=user
+    )
+    metadata = ClientMetadata()
+    _apply(provider, metadata, name, callbacks, grant_types, auth_method, signing_alg)
     # The model generates the secret on instantiation and hashes it on save: the
     # plaintext exists only here.
     secret = provider.client_secret
-    provider.save()
+    _save(provider, metadata)
     return provider, secret
 
 
 def update_service_provider(
-    provider: ServiceProvider,
+    provider: AbstractApplication,
     *,
     name: str,
     callbacks: list[str],
     grant_types: list[str],
     auth_method: str,
     signing_alg: str = "",
-) -> ServiceProvider:
+) -> AbstractApplication:
     """Change a client's metadata under the same rules; its ID and secret stay."""
-    _apply(provider, name, callbacks, grant_types, auth_method, signing_alg)
-    with transaction.atomic():
-        provider.save()
+    metadata = metadata_of(provider) or ClientMetadata()
+    _apply(provider, metadata, name, callbacks, grant_types, auth_method, signing_alg)
+    _save(provider, metadata)
     return provider
 
 
-def grant_types_of(provider: ServiceProvider) -> list[str]:
-    """The client's grants by their RFC 7591 names, also for rows made without this module."""
-    registered = provider.grant_type_list
-    if registered:
-        return registered
-    if provider.authorization_grant_type == ServiceProvider.GRANT_AUTHORIZATION_CODE:
-        return [AUTHORIZATION_CODE, REFRESH_TOKEN]
-    if provider.authorization_grant_type == ServiceProvider.GRANT_CLIENT_CREDENTIALS:
-        return [CLIENT_CREDENTIALS]
-    return []
+def _save(provider, metadata: ClientMetadata) -> None:
+    with transaction.atomic():
+        provider.save()
+        metadata.application = provider
+        metadata.save()
+    attach(provider, metadata)
 
 
 def parse_grant_types(value: str) -> list[str]:
@@ -90,26 +99,30 @@ def parse_grant_types(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
-def _apply(provider, name, callbacks, grant_types, auth_method, signing_alg) -> None:
+def _apply(provider, metadata, name, callbacks, grant_types, auth_method, signing_alg) -> None:
     # Everything is validated before anything is assigned: a refused edit leaves the
-    # instance as it was.
+    # instances as they were.
     grants = _grant_types(grant_types)
     values = {
         "name": _name(name),
         "redirect_uris": " ".join(_callbacks(callbacks, grants)),
-        "grant_types": ",".join(grants),
-        # DOT's single grant field is what DOT itself and its admin read; the list above
-        # is what ServiceProvider.allows_grant_type answers from.
+        # DOT's single grant field is what DOT itself and its admin read; the metadata's
+        # list is what clientauth.clients.allows_grant_type answers from.
         "authorization_grant_type": (
-            ServiceProvider.GRANT_AUTHORIZATION_CODE
+            AbstractApplication.GRANT_AUTHORIZATION_CODE
             if AUTHORIZATION_CODE in grants
-            else ServiceProvider.GRANT_CLIENT_CREDENTIALS
+            else AbstractApplication.GRANT_CLIENT_CREDENTIALS
         ),
+    }
+    metadata_values = {
+        "grant_types": ",".join(grants),
         "token_endpoint_auth_method": _auth_method(auth_method),
         "token_endpoint_auth_signing_alg": _signing_alg(signing_alg, auth_method),
     }
     for field, value in values.items():
         setattr(provider, field, value)
+    for field, value in metadata_values.items():
+        setattr(metadata, field, value)
 
 
 def _name(name: str) -> str:

@@ -4,7 +4,8 @@ RFC 6749 section 2.3 (one authentication method per request, credentials in the
 header or the form body, never the URL), section 3.2 (form-encoded POST bodies,
 parameters sent once), RFC 7523 section 2.2 (``client_assertion_type``). Every refusal
 here is a 400 ``invalid_request`` that names the problem; it says nothing about any
-client. Called by ``clientauth.gate``; does not judge whether the credentials are
+client. Called by ``clientauth.backends`` (on Django's request) and
+``clientauth.validator`` (on oauthlib's); does not judge whether the credentials are
 right.
 """
 

@@ -1,38 +1,118 @@
-"""DOT's OAuth2 validator, taught that the gate has already authenticated the client.
+"""DOT's OAuth2 validator with Private Key JWT client authentication (RFC 7523 section
+2.2 and 3, OIDC Core section 9). Set it as ``OAUTH2_PROVIDER["OAUTH2_VALIDATOR_CLASS"]``.
 
-``clientauth.gate`` authenticates every client (private_key_jwt or a secret) before
-oauthlib runs and leaves the result in the WSGI environ, which DOT hands to oauthlib
-as request headers. This validator only reads it: no credentials are checked twice,
-and there is no fallback to a secret after a failed assertion. All clients are
-confidential, so authentication is always required. Never raises.
+``authenticate_client`` is where every client is authenticated, at the token,
+introspection and revocation endpoints alike: it reads the credentials from oauthlib's
+request (an assertion is noticed by either parameter, even empty), authenticates by
+that one method (``clientauth.authentication``), records the assertion's ``jti`` last,
+and sets ``request.client``. A refusal is recorded (``clientauth.failures``) and raised
+as the OAuth error oauthlib renders: ``invalid_client`` with the contract's
+description (generic until the signature is verified), ``invalid_request`` for a
+request of the wrong shape, ``temporarily_unavailable`` (503) when the database cannot
+answer. There is no fallback to a secret after a failed assertion.
+
+What only the raw ``HttpRequest`` shows (a parameter given twice, credentials in the
+query string) is checked before oauthlib runs, by ``clientauth.backends``.
 """
 
 from __future__ import annotations
 
-from django.db import transaction
-from oauth2_provider.oauth2_validators import OAuth2Validator
+import logging
+import time
+from urllib.parse import parse_qsl, urlsplit
 
-from clientauth.constants import VERIFIED_CLIENT_ENVIRON_KEY
+from django.db import DatabaseError
+from oauth2_provider.oauth2_validators import GRANT_TYPE_MAPPING, OAuth2Validator
+from oauthlib.oauth2.rfc6749 import errors as oauth_errors
+
+from clientauth import clients, conf, errors, failures
+from clientauth.authentication import authenticate, consume
+from clientauth.constants import (
+    AUTH_METHODS,
+    CLIENT_ASSERTION,
+    CLIENT_ASSERTION_TYPE,
+)
+from clientauth.request import Credentials, credentials
+
+log = logging.getLogger("clientauth")
+
+
+def oauth_error(
+    exc: errors.ClientAuthError | errors.ServiceUnavailable,
+) -> oauth_errors.OAuth2Error:
+    """The oauthlib error that renders ``exc`` as the contract says."""
+    if isinstance(exc, errors.ServiceUnavailable):
+        return oauth_errors.TemporarilyUnavailableError(
+            description="The server is temporarily unavailable.", status_code=503
+        )
+    if exc.status == 400:
+        return oauth_errors.InvalidRequestError(description=exc.public_description)
+    return oauth_errors.InvalidClientError(description=exc.public_description)
+
+
+def _endpoint(request) -> str:
+    """The endpoint's name for logs and failure records: the URL's last segment."""
+    path = urlsplit(request.uri or "").path.rstrip("/")
+    return path.rsplit("/", 1)[-1][:64]
+
+
+def request_credentials(request) -> Credentials:
+    """The credentials of oauthlib's ``request`` (DOT keeps the last value of a
+    repeated parameter; ``clientauth.backends`` refuses repeats before this runs)."""
+    fields = {name: [value] for name, value in request.decoded_body or ()}
+    query = [name for name, _ in parse_qsl(urlsplit(request.uri or "").query, True)]
+    return credentials(fields, query, request.headers.get("Authorization", "") or "")
+
+
+def has_assertion(request) -> bool:
+    body = dict(request.decoded_body or ())
+    return CLIENT_ASSERTION in body or CLIENT_ASSERTION_TYPE in body
 
 
 class ClientAuthValidator(OAuth2Validator):
+    # What discovery publishes about client authentication (RFC 8414 section 2): the
+    # methods, and the assertion algorithms in the order ALLOWED_ALGORITHMS lists them.
+    # oidc asks the configured validator for them rather than importing this app.
+    token_endpoint_auth_methods = AUTH_METHODS
+
+    @property
+    def token_endpoint_auth_signing_algs(self) -> list[str]:
+        allowed = conf.policy().allowed_algorithms
+        ordered = [alg for alg in conf.merged()["ALLOWED_ALGORITHMS"] if alg in allowed]
+        return list(dict.fromkeys(ordered))
+
     def client_authentication_required(self, request, *args, **kwargs) -> bool:
-        return True
+        if has_assertion(request):
+            return True
+        return super().client_authentication_required(request, *args, **kwargs)
 
     def authenticate_client(self, request, *args, **kwargs) -> bool:
-        authenticated = (request.headers or {}).get(VERIFIED_CLIENT_ENVIRON_KEY)
-        if authenticated is None:
-            return False
+        now = time.time()
+        policy = conf.policy()
+        try:
+            try:
+                authenticated = authenticate(request_credentials(request), policy=policy, now=now)
+                consume(authenticated, policy=policy, now=now)
+            except DatabaseError:
+                log.exception("database unavailable while authenticating a client")
+                raise errors.ServiceUnavailable() from None
+        except errors.ClientAuthError as exc:
+            failures.record_failure(exc, endpoint=_endpoint(request), meta=request.headers)
+            raise oauth_error(exc) from None
+        except errors.ServiceUnavailable as exc:
+            raise oauth_error(exc) from None
         request.client = authenticated.client
         request.client_id = authenticated.client.client_id
+        request.clientauth_method = authenticated.method
         return True
 
-    def authenticate_client_id(self, client_id, request, *args, **kwargs) -> bool:
-        return False
-
-    def save_bearer_token(self, token, request, *args, **kwargs):
-        # The gate already holds the transaction that records the jti; DOT's own
-        # atomic block would only add a savepoint round trip inside it.
-        if transaction.get_connection().in_atomic_block:
-            return self._save_bearer_token(token, request, *args, **kwargs)
-        return super().save_bearer_token(token, request, *args, **kwargs)
+    def validate_grant_type(self, client_id, grant_type, client, request, *args, **kwargs):
+        """The client's registered grant types (``ClientMetadata``) decide, where it has
+        them; DOT's rule otherwise."""
+        metadata = clients.metadata_of(request.client)
+        if metadata is None or not metadata.grant_type_list:
+            return super().validate_grant_type(
+                client_id, grant_type, client, request, *args, **kwargs
+            )
+        dot_names = GRANT_TYPE_MAPPING.get(grant_type)
+        return dot_names is not None and clients.allows_grant_type(request.client, *dot_names)

@@ -1,36 +1,96 @@
-"""Token, introspection and revocation endpoints: DOT's views behind the gate.
+"""Token, introspection and revocation endpoints: DOT's own views, with JSON errors.
 
-RFC 6749 section 3.2, RFC 7662, RFC 7009. All three authenticate clients the same way
-(``clientauth.gate``), so every rule about assertions holds at each of them.
+RFC 6749 section 3.2, RFC 7662, RFC 7009. Clients are authenticated by DOT, through
+``clientauth.backends`` and ``clientauth.validator``, the same way at each endpoint.
+What these subclasses add is the answer a client of an API expects where DOT would
+give a page: a request of the wrong shape is a JSON 400 before DOT parses it (the
+backend's check, made early), an unexpected exception is a JSON 500 (``server_error``) with its
+traceback in the ``django.request`` log, a database that cannot answer is a JSON 503,
+and a client refused at introspection gets the contract's 401 rather than DOT's bare
+403.
 """
 
 from __future__ import annotations
 
+import logging
+import sys
+
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpResponse
+from django.core import signals
+from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
+from django.db import DatabaseError
+from django.http import Http404, HttpResponse, JsonResponse
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from oauth2_provider import views as dot
 from oauth2_provider.signals import app_authorized
 
-from clientauth import grants
-from clientauth.constants import VERIFIED_CLIENT_ENVIRON_KEY
-from clientauth.gate import ClientAuthGateMixin, error_response
+from clientauth import backends, errors, failures
+from clientauth.request import read_credentials
+
+request_log = logging.getLogger("django.request")
+log = logging.getLogger("clientauth")
 
 _SENSITIVE = ("client_secret", "client_assertion", "code", "refresh_token", "token", "password")
 _decorators = [csrf_exempt, login_not_required, sensitive_post_parameters(*_SENSITIVE)]
+# Exceptions Django itself turns into their 4xx answers.
+_DJANGO_ANSWERS = (Http404, PermissionDenied, BadRequest, SuspiciousOperation)
+
+
+def error_response(error: str, description: str, status: int) -> JsonResponse:
+    response = JsonResponse({"error": error, "error_description": description}, status=status)
+    response["Cache-Control"] = "no-store"
+    response["Pragma"] = "no-cache"
+    return response
+
+
+def unavailable() -> JsonResponse:
+    log.error("database unavailable at a client endpoint")
+    response = error_response(
+        "temporarily_unavailable", "The server is temporarily unavailable.", 503
+    )
+    response["Retry-After"] = "1"
+    return response
+
+
+class ClientEndpointMixin:
+    """A client endpoint's answers as JSON: a request of the wrong shape (read before DOT
+    parses the body, which would raise Django's HTML 400 for some), and exceptions,
+    logged as Django logs a 500."""
+
+    endpoint = "token"  # names the endpoint in logs and failure records
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.method == "POST":
+            try:
+                read_credentials(request)
+            except errors.ClientAuthError as exc:
+                failures.record_failure(exc, endpoint=self.endpoint, meta=request.META)
+                return error_response(exc.error, exc.public_description, exc.status)
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        except _DJANGO_ANSWERS:
+            raise
+        except DatabaseError:
+            return unavailable()
+        except Exception:
+            signals.got_request_exception.send(sender=None, request=request)
+            request_log.error(
+                "Internal Server Error: %s",
+                request.path,
+                exc_info=sys.exc_info(),
+                extra={"status_code": 500, "request": request},
+            )
+            response = JsonResponse({"error": "server_error"}, status=500)
+            response["Cache-Control"] = "no-store"
+            response._has_been_logged = True  # logged above, with the traceback
+            return response
 
 
 @method_decorator(_decorators, name="dispatch")
-class TokenView(ClientAuthGateMixin, dot.TokenView):
-    endpoint = "token"
-
-    def post(self, request, *args, **kwargs):
-        authenticated = request.META.get(VERIFIED_CLIENT_ENVIRON_KEY)
-        if authenticated is not None and grants.handles(request.POST):
-            return grants.issue(request, authenticated.client)
-        return super().post(request, *args, **kwargs)
+class TokenView(ClientEndpointMixin, dot.TokenView):
+    http_method_names = ["post", "options"]
 
     def authorization_flow_token_response(self, request, *args, **kwargs):
         # DOT reads the new access token back only to send app_authorized; without a
@@ -45,20 +105,28 @@ class TokenView(ClientAuthGateMixin, dot.TokenView):
 
 
 @method_decorator(_decorators, name="dispatch")
-class IntrospectView(ClientAuthGateMixin, dot.IntrospectTokenView):
+class IntrospectView(ClientEndpointMixin, dot.IntrospectTokenView):
     endpoint = "introspect"
-    bearer_allowed = True
+    http_method_names = ["post", "options"]
 
     def dispatch(self, request, *args, **kwargs):
         response = super().dispatch(request, *args, **kwargs)
-        if response.status_code == 403 and request.method == "POST":
-            # DOT refuses a bearer token without the introspection scope with an empty
-            # 403; RFC 6750 section 3.1 asks for 401 invalid_token.
-            response = error_response("invalid_token", "The access token is invalid.", 401)
-            response["WWW-Authenticate"] = 'Bearer error="invalid_token"'
-        return response
+        if response.status_code != 403 or request.method != "POST":
+            return response
+        refused = backends.refusal(request)
+        if refused is not None:
+            answer = error_response(refused.error, refused.description, refused.status_code)
+            if refused.status_code == 503:
+                answer["Retry-After"] = "1"
+            return answer
+        # DOT refuses a bearer token without the introspection scope with an empty
+        # 403; RFC 6750 section 3.1 asks for 401 invalid_token.
+        answer = error_response("invalid_token", "The access token is invalid.", 401)
+        answer["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+        return answer
 
 
 @method_decorator(_decorators, name="dispatch")
-class RevokeView(ClientAuthGateMixin, dot.RevokeTokenView):
+class RevokeView(ClientEndpointMixin, dot.RevokeTokenView):
     endpoint = "revoke"
+    http_method_names = ["post", "options"]

@@ -21,7 +21,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from authserver import rawsql
+from djangokit import rawsql
 from keystore import errors
 from keystore.models import Certificate
 from keystore.parsing import parse_certificate

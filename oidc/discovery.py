@@ -3,8 +3,11 @@
 ``provider_metadata()`` builds the document from ``AUTHSERVER_ISSUER`` alone, so every
 URL is absolute and no request's Host header can change it. Client-authentication
 fields for the token, introspection (RFC 8414 section 2) and revocation endpoints
-name the same methods, and the signing algorithms are exactly the policy's
-``ALLOWED_ALGORITHMS`` in their configured order. Deliberately absent: request
+name the same methods and algorithms, which the configured OAuth2 validator
+publishes (``token_endpoint_auth_methods`` and ``token_endpoint_auth_signing_algs``;
+``clientauth.validator`` gives the policy's ``ALLOWED_ALGORITHMS`` in their configured
+order), so this app imports no client-authentication app; with DOT's own validator
+they are DOT's secret methods and no algorithm. Deliberately absent: request
 objects, the ``claims`` parameter, dynamic registration, logout endpoints (this
 server supports none of them). Called by ``oidc.views.DiscoveryView``.
 """
@@ -14,25 +17,27 @@ from __future__ import annotations
 from django.conf import settings
 from oauth2_provider.settings import oauth2_settings
 
-from clientauth import conf
-from clientauth.constants import AUTH_METHODS
 from oidc.keys import ALGORITHM
 from oidc.validator import CLAIMS_SUPPORTED, PKCE_METHOD
 
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
 
 
-def signing_algorithms() -> list[str]:
-    """The policy's allowed assertion algorithms, in the order the setting lists them."""
-    allowed = conf.policy().allowed_algorithms
-    ordered = [alg for alg in conf.merged()["ALLOWED_ALGORITHMS"] if alg in allowed]
-    return list(dict.fromkeys(ordered))
+DOT_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
+
+
+def client_authentication() -> tuple[list[str], list[str]]:
+    """The client-authentication methods and assertion signing algorithms of the
+    configured OAuth2 validator."""
+    validator = oauth2_settings.OAUTH2_VALIDATOR_CLASS()
+    methods = getattr(validator, "token_endpoint_auth_methods", DOT_AUTH_METHODS)
+    algorithms = getattr(validator, "token_endpoint_auth_signing_algs", ())
+    return list(methods), list(algorithms)
 
 
 def provider_metadata(issuer: str | None = None) -> dict:
     issuer = issuer or settings.AUTHSERVER_ISSUER
-    algorithms = signing_algorithms()
-    methods = list(AUTH_METHODS)
+    methods, algorithms = client_authentication()
     return {
         "issuer": issuer,
         "authorization_endpoint": f"{issuer}/oauth2/authorize",

@@ -1,4 +1,4 @@
-"""The token path's statement helpers (``authserver.rawsql``) against the ORM's own."""
+"""The token path's statement helpers (``djangokit.rawsql``) against the ORM's own."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import connection
 
-from authserver import rawsql
+from djangokit import rawsql
 
 MOMENTS = {
     "aware UTC": dt.datetime(2026, 11, 29, 15, 45, 10, 123456, tzinfo=dt.UTC),

@@ -5,6 +5,12 @@ import oauth2_provider.generators
 import oauth2_provider.models
 from django.conf import settings
 from django.db import migrations, models
+from oauth2_provider.settings import oauth2_settings
+
+# This server swaps ServiceProvider in as DOT's application model, so it must exist
+# before DOT's own tables point at it. A project that keeps DOT's Application (or any
+# other) installs clientauth after DOT instead, possibly long after.
+_OWN_APPLICATION_MODEL = oauth2_settings.APPLICATION_MODEL.lower() == "clientauth.serviceprovider"
 
 
 class Migration(migrations.Migration):
@@ -12,11 +18,11 @@ class Migration(migrations.Migration):
     initial = True
 
     # DOT's own tables point at the swapped application model, so it must exist first.
-    run_before = [("oauth2_provider", "0001_initial")]
+    run_before = [("oauth2_provider", "0001_initial")] if _OWN_APPLICATION_MODEL else []
 
     dependencies = [
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
-    ]
+    ] + ([] if _OWN_APPLICATION_MODEL else [migrations.swappable_dependency(oauth2_settings.APPLICATION_MODEL)])
 
     operations = [
         migrations.CreateModel(
@@ -70,7 +76,7 @@ class Migration(migrations.Migration):
                 ('jwt_id', models.CharField(db_column='JWT_ID', max_length=255)),
                 ('exp_time', models.DateTimeField(db_column='EXP_TIME', db_index=True)),
                 ('time_created', models.DateTimeField(db_column='TIME_CREATED')),
-                ('client', models.ForeignKey(db_column='CLIENT_ID', on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.OAUTH2_PROVIDER_APPLICATION_MODEL, to_field='client_id')),
+                ('client', models.ForeignKey(db_column='CLIENT_ID', on_delete=django.db.models.deletion.CASCADE, related_name='+', to=oauth2_settings.APPLICATION_MODEL, to_field='client_id')),
             ],
             options={
                 'db_table': 'IDN_OIDC_JTI',

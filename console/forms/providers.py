@@ -12,7 +12,7 @@ from __future__ import annotations
 from django import forms
 
 from clientauth import registration
-from clientauth.models import ServiceProvider
+from clientauth.models import ClientMetadata
 
 GRANT_TYPE_LABELS = {
     registration.AUTHORIZATION_CODE: "Authorization code (with PKCE)",
@@ -37,12 +37,12 @@ class ServiceProviderForm(forms.Form):
     )
     auth_method = forms.ChoiceField(
         label="Client authentication",
-        choices=ServiceProvider.AUTH_METHOD_CHOICES,
-        initial=ServiceProvider.AUTH_METHOD_CHOICES[0][0],
+        choices=ClientMetadata.AUTH_METHOD_CHOICES,
+        initial=ClientMetadata.AUTH_METHOD_CHOICES[0][0],
     )
     signing_alg = forms.ChoiceField(
         label="Pinned signing algorithm",
-        choices=ServiceProvider.SIGNING_ALG_CHOICES,
+        choices=ClientMetadata.SIGNING_ALG_CHOICES,
         required=False,
         help_text="Assertions must use this algorithm. Leave on 'any' to accept every "
         "algorithm the server allows.",

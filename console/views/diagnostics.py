@@ -1,8 +1,8 @@
 """Why client authentication failed: the failures page, the assertion checker, the audit.
 
-The failures page filters ``clientauth.models.AuthFailure`` (written by the token
-endpoint's gate, never holding an assertion). The checker runs
-``clientauth.checker.explain_assertion``, which judges a pasted assertion as the token
+The failures page filters ``clientauth.models.AuthFailure`` (written when the client
+endpoints refuse a client, never holding an assertion). The checker runs
+``clientauth.explain.explain_assertion``, which judges a pasted assertion as the token
 endpoint would now, without recording its ``jti``; the assertion is posted, never put
 in a URL, and never stored.
 """
@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from clientauth.checker import explain_assertion
+from clientauth.explain import explain_assertion
 from clientauth.models import AuthFailure
 from console.forms.diagnostics import CheckerForm, FailureFilterForm
 from console.models import AuditEntry

@@ -11,8 +11,8 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
+from oauth2_provider.models import get_application_model
 
-from clientauth.models import ServiceProvider
 from console import audit, certstatus
 from console.forms.keystore import ImportCertificateForm
 from console.models import AuditEntry
@@ -25,7 +25,9 @@ from keystore.parsing import MAX_FILE_BYTES
 
 def _client_ids(aliases: list[str]) -> set[str]:
     return set(
-        ServiceProvider.objects.filter(client_id__in=aliases).values_list("client_id", flat=True)
+        get_application_model()
+        .objects.filter(client_id__in=aliases)
+        .values_list("client_id", flat=True)
     )
 
 
@@ -73,7 +75,7 @@ def certificate_import(request: HttpRequest) -> HttpResponse:
 
 def certificate_detail(request: HttpRequest, pk: int) -> HttpResponse:
     certificate = get_object_or_404(Certificate, pk=pk)
-    provider = ServiceProvider.objects.filter(client_id=certificate.alias).first()
+    provider = get_application_model().objects.filter(client_id=certificate.alias).first()
     client_ids = {provider.client_id} if provider else set()
     context = {
         "certificate": certificate,
@@ -104,7 +106,7 @@ def certificate_delete(request: HttpRequest, pk: int) -> HttpResponse:
         )
         messages.success(request, f"Deleted the certificate of {alias}.")
         return redirect("console:certificates")
-    provider = ServiceProvider.objects.filter(client_id=certificate.alias).first()
+    provider = get_application_model().objects.filter(client_id=certificate.alias).first()
     return render(
         request, "console/keystore/delete.html", {"certificate": certificate, "provider": provider}
     )

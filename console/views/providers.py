@@ -13,9 +13,10 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
+from oauth2_provider.models import get_application_model
 
-from clientauth import registration
-from clientauth.models import AuthFailure, ServiceProvider
+from clientauth import clients, registration
+from clientauth.models import AuthFailure
 from console import audit, certstatus
 from console.forms.providers import ServiceProviderForm
 from console.models import AuditEntry
@@ -28,7 +29,11 @@ RECENT_FAILURES = 20
 
 
 def provider_list(request: HttpRequest) -> HttpResponse:
-    providers = list(ServiceProvider.objects.order_by("name", "client_id"))
+    providers = list(
+        get_application_model()
+        .objects.select_related("client_metadata")
+        .order_by("name", "client_id")
+    )
     certificates = Certificate.objects.in_bulk([p.client_id for p in providers], field_name="alias")
     at = now()
     client_ids = {p.client_id for p in providers}
@@ -57,7 +62,7 @@ def provider_register(request: HttpRequest) -> HttpResponse:
                 request,
                 AuditEntry.SP_REGISTER,
                 provider.client_id,
-                f"{provider.name}; {provider.token_endpoint_auth_method}",
+                f"{provider.name}; {clients.auth_method_of(provider)}",
             )
             request.session[NEW_SECRET_SESSION_KEY] = {"pk": provider.pk, "secret": secret}
             return redirect("console:provider-created", pk=provider.pk)
@@ -65,7 +70,7 @@ def provider_register(request: HttpRequest) -> HttpResponse:
 
 
 def provider_created(request: HttpRequest, pk: int) -> HttpResponse:
-    provider = get_object_or_404(ServiceProvider, pk=pk)
+    provider = get_object_or_404(get_application_model(), pk=pk)
     pending = request.session.pop(NEW_SECRET_SESSION_KEY, None)
     secret = pending["secret"] if pending and pending.get("pk") == provider.pk else None
     response = render(
@@ -75,7 +80,7 @@ def provider_created(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def provider_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    provider = get_object_or_404(ServiceProvider, pk=pk)
+    provider = get_object_or_404(get_application_model(), pk=pk)
     certificate = Certificate.objects.filter(alias=provider.client_id).first()
     status = (
         certstatus.status(certificate, client_ids={provider.client_id}, now=now())
@@ -96,13 +101,14 @@ def provider_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def provider_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    provider = get_object_or_404(ServiceProvider, pk=pk)
+    provider = get_object_or_404(get_application_model(), pk=pk)
+    metadata = clients.metadata_of(provider)
     initial = {
         "name": provider.name,
         "callbacks": "\n".join(provider.redirect_uris.split()),
         "grant_types": registration.grant_types_of(provider),
-        "auth_method": provider.token_endpoint_auth_method,
-        "signing_alg": provider.token_endpoint_auth_signing_alg,
+        "auth_method": metadata.token_endpoint_auth_method if metadata else "",
+        "signing_alg": metadata.token_endpoint_auth_signing_alg if metadata else "",
     }
     form = ServiceProviderForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -121,7 +127,7 @@ def provider_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def provider_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    provider = get_object_or_404(ServiceProvider, pk=pk)
+    provider = get_object_or_404(get_application_model(), pk=pk)
     certificate = Certificate.objects.filter(alias=provider.client_id).first()
     if request.method == "POST":
         client_id, name = provider.client_id, provider.name

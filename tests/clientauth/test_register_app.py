@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth.hashers import check_password, identify_hasher
 from django.core.management import load_command_class
 from django.db import connections
-from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauth2_provider.settings import oauth2_settings
 
 from clientauth.models import ServiceProvider
 from clientauth.registration import RegistrationError, register_service_provider
@@ -53,9 +53,10 @@ def test_json_prints_one_object_and_stores_the_secret_hashed(run):
     assert provider.name == "Shop"
     assert provider.redirect_uris == CALLBACK
     assert provider.client_type == ServiceProvider.CLIENT_CONFIDENTIAL
-    assert provider.token_endpoint_auth_method == "private_key_jwt"
-    assert provider.token_endpoint_auth_signing_alg == ""
-    assert provider.grant_type_list == ["authorization_code", "refresh_token", "client_credentials"]
+    metadata = provider.client_metadata
+    assert metadata.token_endpoint_auth_method == "private_key_jwt"
+    assert metadata.token_endpoint_auth_signing_alg == ""
+    assert metadata.grant_type_list == ["authorization_code", "refresh_token", "client_credentials"]
     assert provider.authorization_grant_type == ServiceProvider.GRANT_AUTHORIZATION_CODE
 
 
@@ -82,8 +83,8 @@ def test_options_are_stored(run):
     assert code == 0
     provider = ServiceProvider.objects.get(client_id=json.loads(out)["client_id"])
     assert provider.redirect_uris.split() == [CALLBACK, "http://localhost:8080/cb"]
-    assert provider.grant_type_list == ["authorization_code", "refresh_token"]
-    assert provider.token_endpoint_auth_signing_alg == "ES256"
+    assert provider.client_metadata.grant_type_list == ["authorization_code", "refresh_token"]
+    assert provider.client_metadata.token_endpoint_auth_signing_alg == "ES256"
 
 
 REFUSALS = {
@@ -134,7 +135,9 @@ def test_registration_error_is_a_value_error():
 
 def allowed(provider: ServiceProvider, grant_type: str) -> bool:
     request = SimpleNamespace(client=provider)
-    return OAuth2Validator().validate_grant_type(provider.client_id, grant_type, provider, request)
+    return oauth2_settings.OAUTH2_VALIDATOR_CLASS().validate_grant_type(
+        provider.client_id, grant_type, provider, request
+    )
 
 
 def register(grant_types: list[str]) -> ServiceProvider:

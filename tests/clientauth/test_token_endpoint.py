@@ -164,10 +164,22 @@ def test_refused_assertion_never_consumes_its_jti(client, pk_client, rsa_key, at
     )
 
 
-def test_failed_grant_does_not_consume_the_jti(client, pk_client, rsa_key):
+def test_an_assertion_that_passed_every_check_is_consumed_whatever_the_grant(
+    client, pk_client, rsa_key
+):
+    """The rule of the README: the jti is recorded once the assertion passed every
+    check, before the grant is judged; a refused grant does not give it back."""
     form = assertion_form(fresh(rsa_key, pk_client.client_id), scope="no-such-scope")
     response = post(client, form)
     assert response.status_code == 400 and response.json()["error"] == "invalid_scope"
+    assert JtiRecord.objects.filter(client_id=pk_client.client_id).count() == 1
+    again = post(client, {**form, "scope": "read"})
+    assert_error(again, 401, "invalid_client", "jti has been used already")
+
+
+def test_a_refused_assertion_consumes_no_jti(client, pk_client, rsa_key):
+    expired = fresh(rsa_key, pk_client.client_id, exp=time.time() - 3600, iat=time.time() - 3700)
+    assert post(client, assertion_form(expired)).status_code == 401
     assert not JtiRecord.objects.exists()
 
 

@@ -44,8 +44,8 @@ def test_register_shows_key_and_secret_once(staff_client, staff_user):
         "https://today.example/cb",
         "https://today.example/cb2",
     ]
-    assert provider.grant_type_list == REGISTER["grant_types"]
-    assert provider.token_endpoint_auth_signing_alg == "RS256"
+    assert provider.client_metadata.grant_type_list == REGISTER["grant_types"]
+    assert provider.client_metadata.token_endpoint_auth_signing_alg == "RS256"
 
     secret = staff_client.session[NEW_SECRET_SESSION_KEY]["secret"]
     assert secret not in response["Location"]

@@ -9,7 +9,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from django.contrib.auth import get_user_model
-from oauth2_provider.models import get_application_model
+
+from tests.clients import create_application
 
 REDIRECT_URI = "https://rp.example/callback"
 CLIENT_SECRET = "s3cret-for-tests-only"
@@ -34,7 +35,7 @@ def user(db):
 
 @pytest.fixture
 def secret_client(db):
-    return get_application_model().objects.create(
+    return create_application(
         name="Relying party",
         client_type="confidential",
         authorization_grant_type="authorization-code",

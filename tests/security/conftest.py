@@ -17,6 +17,7 @@ from clientauth.constants import PRIVATE_KEY_JWT
 from clientauth.models import ServiceProvider
 from keystore.services import clear_key_cache, import_certificate
 from tests import keys
+from tests.clients import create_application
 
 
 def register(
@@ -26,7 +27,7 @@ def register(
     signing_alg: str = "",
     auth_method: str = PRIVATE_KEY_JWT,
 ) -> ServiceProvider:
-    provider = ServiceProvider.objects.create(
+    provider = create_application(
         client_id=client_id,
         name=client_id,
         client_type=ServiceProvider.CLIENT_CONFIDENTIAL,
@@ -86,7 +87,8 @@ def claims(rsa_client, token_url):
 
 @pytest.fixture
 def frozen_now(monkeypatch) -> float:
-    """Pin the gate's clock to a whole second, so boundaries are exact."""
+    """Pin the clock to a whole second, so boundaries are exact (``time.time`` itself:
+    the validator and the direct path both read it)."""
     now = float(int(time.time()))
-    monkeypatch.setattr("clientauth.gate.time.time", lambda: now)
+    monkeypatch.setattr("clientauth.validator.time.time", lambda: now)
     return now

@@ -90,10 +90,23 @@ def test_refused_claims_do_not_consume_the_jti(client, rsa_key, claims, issuer):
     assert_token(post(client, form(rsa_key.sign(claims(jti=jti)))))
 
 
-def test_grant_refused_after_authentication_consumes_no_jti(client, rsa_key, claims):
-    """Authentication passed but the grant failed: the transaction leaves no jti row."""
+def test_grant_refused_after_authentication_consumes_the_jti(client, rsa_key, claims):
+    """Authentication passed but the grant failed: the assertion passed every check,
+    so its jti is used (the README's rule), and DOT's own writes stand."""
     assertion = rsa_key.sign(claims())
-    response = post(client, form(assertion, grant_type="password", username="a", password="b"))
+    response = post(client, form(assertion, scope="no-such-scope"))
     assert response.status_code == 400
+    assert jti_rows() == 1
+    assert_refused(
+        post(client, form(assertion)), 401, "invalid_client", "jti has been used already"
+    )
+
+
+def test_grant_refused_before_authentication_consumes_no_jti(client, rsa_key, claims):
+    """An unsupported grant type is refused before any client is authenticated."""
+    assertion = rsa_key.sign(claims())
+    response = post(client, form(assertion, grant_type="urn:example:no-such-grant"))
+    assert response.status_code == 400
+    assert response.json()["error"] == "unsupported_grant_type"
     assert jti_rows() == 0
     assert_token(post(client, form(assertion)))

@@ -21,6 +21,7 @@ from clientauth.constants import CLIENT_SECRET_POST
 from clientauth.models import AuthFailure
 from keystore.errors import KeystoreError
 from keystore.services import import_certificate
+from tests.clients import create_application
 from tests.security.support import compact, form, post, sign_raw
 
 SECRET = "s3cret-" + uuid.uuid4().hex
@@ -31,7 +32,7 @@ def secret_client(db):
     """A client_secret_post client; its secret is stored hashed, before capture starts."""
     from clientauth.models import ServiceProvider
 
-    return ServiceProvider.objects.create(
+    return create_application(
         client_id="sec-secret-client",
         name="secret client",
         client_secret=SECRET,

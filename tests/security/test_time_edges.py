@@ -1,6 +1,6 @@
 """Time edges (RFC 7523 section 3 items 4-6, RFC 7519 sections 4.1.4-4.1.6, WSO2's
 RejectBeforeInMinutes, CONTRACT.md ``LEEWAY_SECONDS``, ``MAX_ASSERTION_LIFETIME_SECONDS``):
-both sides of every boundary, with the gate's clock pinned to a whole second.
+both sides of every boundary, with the server's clock pinned to a whole second.
 
 With the defaults (leeway 60 s, lifetime 3600 s, iat no older than 100 minutes):
 ``exp = now - 60`` is accepted and ``now - 61`` refused; ``nbf``/``iat = now + 60``
@@ -125,9 +125,9 @@ def test_replay_window_follows_exp_and_leeway(
     first = rsa_key.sign(claims)
     accepted(client, first)
     refused(client, first, "jti has been used already")
-    monkeypatch.setattr("clientauth.gate.time.time", lambda: frozen_now + 70)
+    monkeypatch.setattr("clientauth.validator.time.time", lambda: frozen_now + 70)
     refused(client, first, "jti has been used already")
     again = rsa_key.sign({**claims, "exp": int(frozen_now) + 100})
-    monkeypatch.setattr("clientauth.gate.time.time", lambda: frozen_now + 71)
+    monkeypatch.setattr("clientauth.validator.time.time", lambda: frozen_now + 71)
     accepted(client, again)
     assert jti_rows(rsa_client.client_id) == 1

@@ -16,9 +16,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from django.core.management.base import CommandError
 
-from authserver.cli import BaseCommand
 from clientauth import conf
 from clientauth.constants import ASYMMETRIC_ALGORITHMS
+from djangokit.commands import BaseCommand
 
 # PyJWT knows RFC 9864's fully-specified "Ed25519" only when told: it is EdDSA on Ed25519.
 _JWS = jwt.PyJWS()

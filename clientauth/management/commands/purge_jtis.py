@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 
-from authserver.cli import BaseCommand
 from clientauth import conf
 from clientauth.jti import purge_expired
+from djangokit.commands import BaseCommand
 
 
 class Command(BaseCommand):

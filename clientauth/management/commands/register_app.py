@@ -11,9 +11,9 @@ import json
 
 from django.core.management.base import CommandError
 
-from authserver.cli import BaseCommand
 from clientauth import registration
 from clientauth.constants import ASYMMETRIC_ALGORITHMS, AUTH_METHODS, PRIVATE_KEY_JWT
+from djangokit.commands import BaseCommand
 
 
 class Command(BaseCommand):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.core.management.base import CommandError
 
-from authserver.cli import BaseCommand
+from djangokit.commands import BaseCommand
 from keystore import errors, services
 from keystore.errors import KeystoreError
 from keystore.parsing import MAX_FILE_BYTES

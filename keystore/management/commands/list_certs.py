@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from authserver.cli import BaseCommand
+from djangokit.commands import BaseCommand
 from keystore import services
 
 

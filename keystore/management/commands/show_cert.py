@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import CommandError
 
-from authserver.cli import BaseCommand
+from djangokit.commands import BaseCommand
 from keystore import services
 from keystore.errors import KeystoreError
 

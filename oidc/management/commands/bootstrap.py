@@ -13,7 +13,7 @@ import secrets
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
-from authserver.cli import BaseCommand
+from djangokit.commands import BaseCommand
 from oidc import keys
 
 ADMIN_USERNAME = "admin"

@@ -4,7 +4,7 @@ A client registered for ``private_key_jwt`` cannot use its secret, and a client
 registered for one secret method cannot use the other (OIDC Core section 9: the
 registered ``token_endpoint_auth_method`` is the method). Secrets are compared as DOT
 stores them: hashed with Django's hashers, or plain for clients created that way.
-Called by ``clientauth.gate``.
+Called by ``clientauth.authentication``.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def check_secret(client: ClientInfo | None, method: str, secret: str) -> None:
         # client IDs exist.
         make_password(secret)
         raise errors.UnknownClient("no client with this ID")
-    if client.auth_method != method:
+    if client.auth_method and client.auth_method != method:
         raise errors.MethodNotRegistered(
             f"client is registered for {client.auth_method}, not {method}",
             client_id=client.client_id,

@@ -2,7 +2,7 @@
 
 argparse prints the whole usage block before its error; the contract asks every
 command for a one-line message on bad input, so the usage stays behind ``--help``.
-A leaf module: it imports nothing of the project's apps, which all use it.
+It imports nothing of the project's apps, which all use it.
 """
 
 from __future__ import annotations

@@ -1,0 +1,85 @@
+"""DOT's OAuthLib backend, checking what only the raw ``HttpRequest`` shows. Set it as
+``OAUTH2_PROVIDER["OAUTH2_BACKEND_CLASS"]`` beside ``clientauth.validator``.
+
+DOT hands oauthlib a body with the last value of each parameter, so a parameter given
+twice, or credentials sent in the URL query, are seen here or nowhere (RFC 6749
+sections 2.3 and 3.2, RFC 7523 section 2.2). Such a request is answered with 400
+``invalid_request`` before oauthlib runs, at the token, revocation and introspection
+endpoints; everything else is DOT's and the validator's.
+
+``authenticate_client`` (DOT's introspection view asks it) returns a bool, as DOT
+expects; the OAuth error of a refusal is kept on the request (``refusal``), so a
+view can answer with it instead of DOT's bare 403, and the answer is reused if the view
+asks twice: an assertion is consumed once.
+"""
+
+from __future__ import annotations
+
+import json
+
+from oauth2_provider.oauth2_backends import OAuthLibCore
+from oauthlib.oauth2.rfc6749.errors import OAuth2Error
+
+from clientauth import errors, failures
+from clientauth.request import Credentials, read_credentials
+from clientauth.validator import oauth_error
+
+_HEADERS = {"Content-Type": "application/json", "Cache-Control": "no-store", "Pragma": "no-cache"}
+_RESULT = "_clientauth_authenticated"
+_REFUSAL = "_clientauth_refusal"
+
+
+def refusal(request) -> OAuth2Error | None:
+    """The OAuth error with which ``authenticate_client`` refused ``request``, if it did."""
+    return getattr(request, _REFUSAL, None)
+
+
+def _read(request, endpoint: str) -> tuple[Credentials | None, OAuth2Error | None]:
+    """The POST request's credentials, or the 400 its shape earns (recorded)."""
+    if request.method != "POST":
+        return None, None
+    try:
+        return read_credentials(request), None
+    except errors.ClientAuthError as exc:
+        failures.record_failure(exc, endpoint=endpoint, meta=request.META)
+        return None, oauth_error(exc)
+
+
+def _shape_refusal(request, endpoint: str) -> OAuth2Error | None:
+    return _read(request, endpoint)[1]
+
+
+def _answer(error: OAuth2Error) -> tuple[None, dict, str, int]:
+    body = {"error": error.error, "error_description": error.description}
+    return None, {**_HEADERS, **error.headers}, json.dumps(body), error.status_code
+
+
+class ClientAuthOAuthLibCore(OAuthLibCore):
+    def create_token_response(self, request):
+        error = _shape_refusal(request, "token")
+        if error is not None:
+            return _answer(error)
+        return super().create_token_response(request)
+
+    def create_revocation_response(self, request):
+        error = _shape_refusal(request, "revoke")
+        if error is not None:
+            return _answer(error)
+        return super().create_revocation_response(request)
+
+    def authenticate_client(self, request) -> bool:
+        if hasattr(request, _RESULT):
+            return getattr(request, _RESULT)
+        creds, error = _read(request, "introspect")
+        authenticated = False
+        # A GET, or a bearer token in place of client credentials (DOT's introspection
+        # view may accept one with the introspection scope): nothing to authenticate.
+        bearer_only = creds is not None and creds.method is None and creds.bearer
+        if error is None and creds is not None and not bearer_only:
+            try:
+                authenticated = super().authenticate_client(request)
+            except OAuth2Error as exc:
+                error = exc
+        setattr(request, _REFUSAL, error)
+        setattr(request, _RESULT, authenticated)
+        return authenticated

@@ -1,0 +1,72 @@
+"""What client authentication knows of an application beyond DOT's own fields.
+
+An application's ``ClientMetadata`` row, if it has one, registers its authentication
+method, pinned signing algorithm and grant types; without one, DOT's own rules stand
+(``allows_grant_type`` on the application). Works with any DOT application model.
+"""
+
+from __future__ import annotations
+
+from oauth2_provider.models import AbstractApplication
+from oauth2_provider.oauth2_validators import GRANT_TYPE_MAPPING
+
+from clientauth.models import ClientMetadata
+
+AUTHORIZATION_CODE = "authorization_code"
+REFRESH_TOKEN = "refresh_token"
+CLIENT_CREDENTIALS = "client_credentials"
+
+# Registered grant (RFC 7591 wire name) -> DOT's name for it.
+DOT_GRANT_NAMES = {
+    AUTHORIZATION_CODE: AbstractApplication.GRANT_AUTHORIZATION_CODE,
+    CLIENT_CREDENTIALS: AbstractApplication.GRANT_CLIENT_CREDENTIALS,
+}
+
+# Where a loaded application keeps its metadata row (None: it has none).
+_ATTRIBUTE = "_clientauth_metadata"
+_UNKNOWN = object()
+
+
+def attach(application, metadata: ClientMetadata | None) -> None:
+    """Remember ``application``'s metadata row (None for none), read with it."""
+    setattr(application, _ATTRIBUTE, metadata)
+
+
+def metadata_of(application) -> ClientMetadata | None:
+    """The application's metadata row, or None; read once per instance."""
+    metadata = getattr(application, _ATTRIBUTE, _UNKNOWN)
+    if metadata is _UNKNOWN:
+        metadata = ClientMetadata.objects.filter(application_id=application.pk).first()
+        attach(application, metadata)
+    return metadata
+
+
+def auth_method_of(application) -> str:
+    """The registered ``token_endpoint_auth_method``; "" when none is registered."""
+    metadata = metadata_of(application)
+    return metadata.token_endpoint_auth_method if metadata else ""
+
+
+def grant_types_of(application) -> list[str]:
+    """The client's grants by their RFC 7591 names, also for rows made elsewhere."""
+    metadata = metadata_of(application)
+    if metadata is not None and metadata.grant_type_list:
+        return metadata.grant_type_list
+    if application.authorization_grant_type == AbstractApplication.GRANT_AUTHORIZATION_CODE:
+        return [AUTHORIZATION_CODE, REFRESH_TOKEN]
+    if application.authorization_grant_type == AbstractApplication.GRANT_CLIENT_CREDENTIALS:
+        return [CLIENT_CREDENTIALS]
+    return []
+
+
+def allows_grant_type(application, *dot_grant_types: str) -> bool:
+    """Whether the client may use the grant DOT asks about (by DOT's names, as in
+    ``GRANT_TYPE_MAPPING``). Registered grants answer; ``refresh_token`` only when
+    registered, where DOT allows it to any client of a grant that issues one."""
+    metadata = metadata_of(application)
+    registered = metadata.grant_type_list if metadata is not None else []
+    if not registered:
+        return application.allows_grant_type(*dot_grant_types)
+    if set(dot_grant_types) == set(GRANT_TYPE_MAPPING[REFRESH_TOKEN]):
+        return REFRESH_TOKEN in registered
+    return any(DOT_GRANT_NAMES.get(g) in dot_grant_types for g in registered)
