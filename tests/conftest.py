@@ -38,6 +38,13 @@ class WsgiClient(Client):
 
 
 @pytest.fixture
+def fast_path_on(settings):
+    """The direct token path on, whatever the run's TEST_FAST_PATH says: for the tests
+    of the direct path itself."""
+    settings.PRIVATE_KEY_JWT = {**settings.PRIVATE_KEY_JWT, "FAST_PATH": True}
+
+
+@pytest.fixture
 def client() -> Client:
     """pytest-django's ``client``, with token requests served as in production."""
     return WsgiClient()

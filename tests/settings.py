@@ -15,3 +15,8 @@ from authserver.settings import *  # noqa: E402,F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 PRIVATE_KEY_JWT = {**PRIVATE_KEY_JWT}  # noqa: F405
+
+# CI runs the whole suite a second time with the direct token path off
+# (TEST_FAST_PATH=off): every answer must be the same without it.
+if os.environ.get("TEST_FAST_PATH", "on") == "off":
+    PRIVATE_KEY_JWT["FAST_PATH"] = False

@@ -72,7 +72,9 @@ def fast_path(request, settings):
     return request.param.endswith("on")
 
 
-def test_a_token_request_is_offered_to_the_direct_path_first(monkeypatch, pk_client, rsa_key):
+def test_a_token_request_is_offered_to_the_direct_path_first(
+    monkeypatch, fast_path_on, pk_client, rsa_key
+):
     offered = []
     real_serve = fastpath.serve
 
@@ -94,8 +96,8 @@ def test_a_token_request_is_offered_to_the_direct_path_first(monkeypatch, pk_cli
 def test_one_request_cycle_per_request_whichever_path_answers(
     settings, pk_client, rsa_key, attacker_key, outcome
 ):
-    if outcome == "direct path off":
-        settings.PRIVATE_KEY_JWT = {**settings.PRIVATE_KEY_JWT, "FAST_PATH": False}
+    on = outcome != "direct path off"
+    settings.PRIVATE_KEY_JWT = {**settings.PRIVATE_KEY_JWT, "FAST_PATH": on}
     pair = attacker_key if outcome == "declined" else rsa_key
     seen = []
 
@@ -127,7 +129,7 @@ def test_a_host_not_allowed_is_400_at_every_client_endpoint(fast_path, pk_client
 
 
 def test_an_exception_in_the_direct_path_is_logged_and_the_full_path_answers(
-    monkeypatch, pk_client, rsa_key, caplog
+    monkeypatch, fast_path_on, pk_client, rsa_key, caplog
 ):
     def broken(*args, **kwargs):
         raise AttributeError("a step of the direct path broke")
