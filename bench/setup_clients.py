@@ -35,6 +35,8 @@ def register(spec: list[dict]) -> None:
     from oauth2_provider.models import get_application_model
 
     model = get_application_model()
+    # Trees before ClientMetadata kept the client metadata on the application model.
+    on_model = any(f.name == "token_endpoint_auth_method" for f in model._meta.fields)
     for client in spec:
         fields = {
             "client_id": client["client_id"],
@@ -42,14 +44,19 @@ def register(spec: list[dict]) -> None:
             "client_type": "confidential",
             "authorization_grant_type": model.GRANT_CLIENT_CREDENTIALS,
             "redirect_uris": "",
-            "token_endpoint_auth_method": client["method"],
         }
+        metadata = {"token_endpoint_auth_method": client["method"]}
         if client.get("secret"):
             fields["client_secret"] = client["secret"]
             fields["hash_client_secret"] = client.get("hashed", True)
         if client.get("alg"):
-            fields["token_endpoint_auth_signing_alg"] = client["alg"]
-        model.objects.create(**fields)
+            metadata["token_endpoint_auth_signing_alg"] = client["alg"]
+        if on_model:
+            model.objects.create(**fields, **metadata)
+        else:
+            from clientauth.models import ClientMetadata
+
+            ClientMetadata.objects.create(application=model.objects.create(**fields), **metadata)
         if client.get("cert"):
             path = Path(client["cert"])
             _import_certificate(client["client_id"], path.read_bytes(), path)

@@ -13,6 +13,7 @@ from asgiref.sync import async_to_sync
 from asgiref.testing import ApplicationCommunicator
 from django.core import signals
 from django.core.cache import cache
+from django.db import close_old_connections
 from django.test import RequestFactory
 
 from authserver import wsgi
@@ -29,17 +30,25 @@ CLIENT_PATHS = ("/oauth2/token", "/oauth2/introspect", "/oauth2/revoke")
 
 def call(method: str, path: str, body: bytes = b"", **extra) -> tuple[str, dict, bytes]:
     """Call ``authserver.wsgi.application`` as a WSGI server would, with the environ
-    Django's request factory builds (a form-encoded body, host ``testserver``)."""
+    Django's request factory builds (a form-encoded body, host ``testserver``). As
+    Django's test client does, the request cycle does not close the connection that
+    holds the test's transaction."""
     environ = RequestFactory().generic(method, path, body, content_type=FORM, **extra).environ
     started = {}
 
     def start_response(status, headers, exc_info=None):
         started["status"], started["headers"] = status, dict(headers)
 
-    chunks = wsgi.application(environ, start_response)
-    body_out = b"".join(chunks)
-    if hasattr(chunks, "close"):
-        chunks.close()
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        chunks = wsgi.application(environ, start_response)
+        body_out = b"".join(chunks)
+        if hasattr(chunks, "close"):
+            chunks.close()
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
     return started["status"], started["headers"], body_out
 
 
