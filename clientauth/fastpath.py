@@ -91,6 +91,7 @@ _MAX_ACCEPTED_HOSTS = 64
 def _reset(**kwargs) -> None:
     _header_templates.clear()
     _accepted_hosts.clear()
+    unavailable_reason.cache_clear()
 
 
 def _host_allowed(request: WSGIRequest) -> bool:
@@ -135,9 +136,11 @@ def _connection():
     return db
 
 
+@functools.cache
 def unavailable_reason() -> str | None:
     """Why the direct path cannot serve any request under the current settings, or
-    None when it can (it still declines every request it does not know to succeed)."""
+    None when it can (it still declines every request it does not know to succeed).
+    A function of settings alone: kept until a setting changes."""
     if not conf.policy().fast_path:
         return "PRIVATE_KEY_JWT['FAST_PATH'] is off"
     if not conf.policy().prevent_token_reuse:
