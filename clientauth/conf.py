@@ -66,7 +66,11 @@ class Policy:
 
     @property
     def token_endpoint(self) -> str:
-        return f"{self.issuer}/oauth2/token"
+        """The issuer and the token endpoint's path in the URLconf
+        (``AUTHSERVER_ISSUER`` + ``/oauth2/token`` on this server)."""
+        from clientauth.endpoints import token_path
+
+        return f"{self.issuer}{token_path()}"
 
     @property
     def audiences(self) -> tuple[str, ...]:

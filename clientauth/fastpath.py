@@ -40,33 +40,45 @@ import hashlib
 import io
 import logging
 import time
+import weakref
 from collections.abc import Callable
 from typing import NamedTuple
 from urllib.parse import unquote_plus
 
 from django.conf import settings
 from django.core import signals
+from django.core.cache import close_caches
+from django.core.cache.backends.base import BaseCache
 from django.core.exceptions import DisallowedHost
-from django.core.handlers.base import BaseHandler
+from django.core.handlers.base import BaseHandler, reset_urlconf
 from django.core.handlers.wsgi import WSGIHandler, WSGIRequest, get_script_name
 from django.core.signals import setting_changed
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, models
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    DatabaseError,
+    close_old_connections,
+    connection,
+    connections,
+    models,
+    reset_queries,
+)
 from django.dispatch import receiver
 from django.http import HttpResponse
 from django.urls import set_script_prefix
+from django.utils.module_loading import import_string
 from oauth2_provider.models import AccessToken, get_access_token_model
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
 from clientauth import conf, errors, grants, jti, rows
 from clientauth.authentication import authenticate
+from clientauth.endpoints import is_token_path
 from clientauth.request import FORM_CONTENT_TYPE, MAX_BODY_BYTES, credentials
 from clientauth.views import unavailable
 from djangokit import rawsql
 
 log = logging.getLogger("clientauth.fastpath")
 
-PATHS = frozenset({"/oauth2/token", "/oauth2/token/"})
 # More fields than any request this path serves has; a longer form goes the full way.
 _MAX_FIELDS = 2 * len(grants.PARAMETERS)
 
@@ -92,6 +104,7 @@ def _reset(**kwargs) -> None:
     _header_templates.clear()
     _accepted_hosts.clear()
     unavailable_reason.cache_clear()
+    _caches_close_nothing.cache_clear()
 
 
 def _host_allowed(request: WSGIRequest) -> bool:
@@ -121,15 +134,23 @@ def _headers(request: WSGIRequest) -> list[tuple[str, str]]:
     return template
 
 
-def _connection():
+def _connection(housekept: bool):
     """Django's default connection, when this path can write through it: a backend
     it has a writer for, in autocommit mode (or inside an atomic block: a test's
-    transaction). Otherwise None. Request-start housekeeping
-    (``close_old_connections``) has run already, through ``request_started``."""
+    transaction). Otherwise None.
+
+    ``housekept``: ``request_started`` has run ``close_old_connections``. When it has
+    not (``_quiet``), the connection must be one that housekeeping would leave as it
+    is: open, persistent (``CONN_MAX_AGE = None``), without health checks, errors or a
+    pending rollback; any other is left to the full path, which runs it first."""
     db = connections[DEFAULT_DB_ALIAS]
     # errors_occurred is cleared by that housekeeping when the connection is healthy;
     # still set, the full path checks it first.
     if db.vendor not in _WRITERS or db.needs_rollback or db.errors_occurred:
+        return None
+    if not housekept and (
+        db.connection is None or db.close_at is not None or db.health_check_enabled
+    ):
         return None
     if not (db.in_atomic_block or db.get_autocommit()):
         return None
@@ -189,14 +210,15 @@ def _headers_only(environ: dict) -> WSGIRequest:
     return request
 
 
-def serve(environ: dict) -> Answer | None:
+def serve(environ: dict, *, housekept: bool = True) -> Answer | None:
     """The answer to a successful client_credentials token request, or None to let the
     full path answer. A declined request's body is put back in ``wsgi.input``. Never
-    raises: an exception declines, with its traceback in the log."""
+    raises: an exception declines, with its traceback in the log. ``housekept``: see
+    ``_connection``."""
     body = None
     answer = None
     try:
-        prepared = _prepare(environ)
+        prepared = _prepare(environ, housekept)
         if prepared is not None:
             request, db, length = prepared
             try:
@@ -213,7 +235,7 @@ def serve(environ: dict) -> Answer | None:
     return answer
 
 
-def _prepare(environ: dict) -> tuple[WSGIRequest, object, int] | None:
+def _prepare(environ: dict, housekept: bool) -> tuple[WSGIRequest, object, int] | None:
     """The request, the connection and the body's length, when this path may try it."""
     if unavailable_reason() is not None:
         return None
@@ -225,7 +247,7 @@ def _prepare(environ: dict) -> tuple[WSGIRequest, object, int] | None:
         return None
     if not 0 < length <= MAX_BODY_BYTES:
         return None
-    db = _connection()
+    db = _connection(housekept)
     if db is None:
         return None
     request = _headers_only(environ)
@@ -424,6 +446,43 @@ _WRITERS: dict[str, Callable[[object, list, tuple], bool]] = {
 }
 
 
+# Django's own request-cycle listeners: the database connections' and the caches'
+# housekeeping, DEBUG's query log, and the per-request URLconf (which a direct answer
+# never sets).
+_HOUSEKEEPING = {
+    "started": frozenset({reset_queries, close_old_connections}),
+    "finished": frozenset({close_old_connections, close_caches, reset_urlconf}),
+}
+
+
+def _listeners(signal) -> set:
+    found = set()
+    for _, ref, _ in signal.receivers:
+        found.add(ref() if isinstance(ref, weakref.ReferenceType) else ref)
+    return found
+
+
+def _quiet() -> bool:
+    """Whether nobody but Django's own housekeeping listens to the request signals,
+    and that housekeeping has nothing to do for a direct answer: the connection is
+    checked by ``_connection(housekept=False)``; nothing is logged to ``queries``
+    outside DEBUG (the direct path's statements bypass it anyway); and every cache's
+    ``close`` is the base class's, which does nothing."""
+    return (
+        not settings.DEBUG
+        and _listeners(signals.request_started) <= _HOUSEKEEPING["started"]
+        and _listeners(signals.request_finished) <= _HOUSEKEEPING["finished"]
+        and _caches_close_nothing()
+    )
+
+
+@functools.cache
+def _caches_close_nothing() -> bool:
+    """Whether every configured cache backend's ``close`` is the base class's no-op."""
+    backends = (import_string(c["BACKEND"]) for c in settings.CACHES.values())
+    return all(backend.close is BaseCache.close for backend in backends)
+
+
 class _Body:
     """The direct answer's body, closed as Django closes a response: by sending
     ``request_finished`` (which closes or keeps the database connection)."""
@@ -441,29 +500,45 @@ class _Body:
 
 
 class DirectTokenHandler(WSGIHandler):
-    """Django's WSGI handler with the direct path in front of ``POST /oauth2/token``.
+    """Django's WSGI handler with the direct path in front of ``POST`` to the token
+    endpoint (the paths the URLconf sends to DOT's token view: ``clientauth.endpoints``).
 
-    Every request, whichever path answers it, is one request to Django's signal
-    listeners: ``request_started`` once before either path, ``request_finished`` when
-    the answer is closed. A request the direct path declines goes on through the full
-    middleware stack, URL resolver and view, exactly as ``WSGIHandler`` serves it.
+    Every request, whichever path answers it, is one request to the request signals'
+    listeners: ``request_started`` once before either path runs, ``request_finished``
+    when the answer is closed. A request the direct path declines goes on through the
+    full middleware stack, URL resolver and view, exactly as ``WSGIHandler`` serves it.
+
+    One exception, where no listener can tell: when only Django's own housekeeping
+    listens and has nothing to do for a direct answer (``_quiet``), a direct answer is
+    sent without the two signals; a request it declines gets ``request_started`` before
+    the full path, as any request does.
     """
 
     _announced = False
 
     def __call__(self, environ, start_response):
-        if environ.get("REQUEST_METHOD") != "POST" or environ.get("PATH_INFO") not in PATHS:
+        if environ.get("REQUEST_METHOD") != "POST" or not is_token_path(
+            environ.get("PATH_INFO", "")
+        ):
             return super().__call__(environ, start_response)
-        set_script_prefix(get_script_name(environ))
-        signals.request_started.send(sender=self.__class__, environ=environ)
         if not DirectTokenHandler._announced:
             DirectTokenHandler._announced = True
             announce()
-        answer = serve(environ)
+        quiet = _quiet()
+        if not quiet:
+            self._start(environ)
+        answer = serve(environ, housekept=not quiet)
         if answer is not None:
             start_response(answer.status, answer.headers)
-            return _Body(answer.body)
+            return [answer.body] if quiet else _Body(answer.body)
+        if quiet:
+            self._start(environ)
         return self._full_path(environ, start_response)
+
+    def _start(self, environ) -> None:
+        """``WSGIHandler.__call__`` up to ``request_started``."""
+        set_script_prefix(get_script_name(environ))
+        signals.request_started.send(sender=self.__class__, environ=environ)
 
     def _full_path(self, environ, start_response):
         """``WSGIHandler.__call__`` after ``request_started``, which was sent already."""

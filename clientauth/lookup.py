@@ -40,12 +40,17 @@ _METADATA_FIELDS = ("token_endpoint_auth_method", "token_endpoint_auth_signing_a
 
 
 @functools.cache
+def _application_model():
+    return get_application_model()
+
+
+@functools.cache
 def _client_query() -> tuple[str, list[str], list[tuple[int, list[Callable]]]]:
     """The SELECT of a whole application row (DOT's application model, whichever it
     is), its ``ClientMetadata`` columns (NULLs without a row) and the id and thumbprint
     of its certificate valid at a given moment (NULLs without one), with the ORM's value
     converters of the application's columns that have any."""
-    meta = get_application_model()._meta
+    meta = _application_model()._meta
     q = connection.ops.quote_name
     fields = meta.concrete_fields
     cert_table = q(Certificate._meta.db_table)
@@ -82,7 +87,7 @@ def _application(row: Sequence[Any], alias: str):
         for convert in field_converters:
             value = convert(value, None, connection)
         values[index] = value
-    application = rows.from_row(get_application_model(), attnames, values, alias)
+    application = rows.from_row(_application_model(), attnames, values, alias)
     *md_values, md_key = row[width : width + len(_METADATA_FIELDS) + 1]
     metadata = None
     if md_key is not None:

@@ -11,6 +11,7 @@ from django.test import Client
 from django.test.client import ClientHandler
 
 from clientauth import fastpath
+from clientauth.endpoints import is_token_path
 from tests import keys
 
 
@@ -19,7 +20,7 @@ class WsgiClientHandler(ClientHandler):
     a token request the direct path declines reaches Django as it would in production."""
 
     def __call__(self, environ):
-        if environ.get("REQUEST_METHOD") == "POST" and environ.get("PATH_INFO") in fastpath.PATHS:
+        if environ.get("REQUEST_METHOD") == "POST" and is_token_path(environ.get("PATH_INFO", "")):
             answer = fastpath.serve(environ)
             if answer is not None:
                 response = HttpResponse(answer.body, status=int(answer.status.split()[0]))

@@ -87,9 +87,9 @@ def test_a_token_request_is_offered_to_the_direct_path_first(
     offered = []
     real_serve = fastpath.serve
 
-    def serve(environ):
+    def serve(environ, **kwargs):
         offered.append(environ["PATH_INFO"])
-        return real_serve(environ)
+        return real_serve(environ, **kwargs)
 
     monkeypatch.setattr(fastpath, "serve", serve)
     status, _, _ = call("POST", "/oauth2/token", token_body(rsa_key, pk_client.client_id))
@@ -125,6 +125,25 @@ def test_one_request_cycle_per_request_whichever_path_answers(
         signals.request_finished.disconnect(finished)
     assert status.startswith("401" if outcome == "declined" else "200")
     assert seen == ["started", "finished"]
+
+
+@pytest.mark.parametrize("persistent", [True, False])
+def test_with_only_djangos_listeners_a_connection_needing_housekeeping_takes_the_full_path(
+    monkeypatch, fast_path_on, pk_client, rsa_key, persistent
+):
+    """Without listeners of their own, a direct answer skips the request signals only
+    when Django's housekeeping would have nothing to do (a persistent, healthy
+    connection); a connection due to close is left to the full path, which runs it."""
+    from django.db import connections
+
+    answered = []
+    real_answer = fastpath._answer
+    monkeypatch.setattr(fastpath, "_answer", lambda *a: answered.append(1) or real_answer(*a))
+    if not persistent:
+        monkeypatch.setattr(connections["default"], "close_at", time.monotonic() + 600)
+    status, _, _ = call("POST", "/oauth2/token", token_body(rsa_key, pk_client.client_id))
+    assert status == "200 OK"
+    assert answered == ([1] if persistent else [])
 
 
 @pytest.mark.parametrize("path", CLIENT_PATHS)

@@ -49,10 +49,10 @@ def tokens(sp):
     return list(get_access_token_model().objects.filter(application=sp).order_by("id"))
 
 
-
 @pytest.fixture(autouse=True)
 def _direct_path_on(fast_path_on):
     """These tests are about the direct path: on in every run."""
+
 
 def full_path_only(monkeypatch):
     monkeypatch.setattr(fastpath, "_answer", lambda request, body, db: None)

@@ -80,6 +80,5 @@ def test_reusing_a_rotated_refresh_token_revokes_the_family(client, user, pk_app
     assert after.status_code == 400 and after.json()["error"] == "invalid_grant"
     assert introspect(client, rsa_key, pk_app, a2) == {"active": False}
     assert not get_access_token_model().objects.filter(application=pk_app).exists()
-    assert all(
-        row.revoked is not None for row in get_refresh_token_model().objects.filter(application=pk_app)
-    )
+    refresh_tokens = get_refresh_token_model().objects.filter(application=pk_app)
+    assert all(row.revoked is not None for row in refresh_tokens)

@@ -1,8 +1,8 @@
 """The stock project with ``clientauth`` and ``keystore`` dropped in.
 
 Two ``OAUTH2_PROVIDER`` keys switch DOT to our validator and backend; the issuer is the
-live server's address (``DROPIN_ISSUER``). DOT's token URL is ``/o/token/``, not this
-project's ``/oauth2/token``, so it is accepted as an audience through
+live server's address (``DROPIN_ISSUER``). DOT's token URL here is ``/o/token/``; the
+accepted audience follows it from the URLconf (``clientauth.endpoints``), with no
 ``TOKEN_ENDPOINT_ALIAS``: Authlib's ``PrivateKeyJWT`` puts the token URL in ``aud``.
 """
 
@@ -20,5 +20,3 @@ OAUTH2_PROVIDER = {
     "OAUTH2_VALIDATOR_CLASS": "clientauth.validator.ClientAuthValidator",
     "OAUTH2_BACKEND_CLASS": "clientauth.backends.ClientAuthOAuthLibCore",
 }
-
-PRIVATE_KEY_JWT = {"TOKEN_ENDPOINT_ALIAS": AUTHSERVER_ISSUER + "/o/token/"}
