@@ -22,11 +22,11 @@ from typing import Any
 from django.db import connection
 from oauth2_provider.models import get_application_model
 
-from clientauth import clients, rows
+from clientauth import clients
 from clientauth.assertion import ClientInfo
 from clientauth.conf import Policy
 from clientauth.models import ClientMetadata
-from djangokit import rawsql
+from djangokit import rawsql, rows
 from keystore.models import Certificate
 from keystore.services import (
     public_keys,

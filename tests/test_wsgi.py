@@ -85,13 +85,13 @@ def test_a_token_request_is_offered_to_the_direct_path_first(
     monkeypatch, fast_path_on, pk_client, rsa_key
 ):
     offered = []
-    real_serve = fastpath.serve
+    real_serve = fastpath.path.serve
 
     def serve(environ, **kwargs):
         offered.append(environ["PATH_INFO"])
         return real_serve(environ, **kwargs)
 
-    monkeypatch.setattr(fastpath, "serve", serve)
+    monkeypatch.setattr(fastpath.path, "serve", serve)
     status, _, _ = call("POST", "/oauth2/token", token_body(rsa_key, pk_client.client_id))
     assert status == "200 OK"
     for path in ("/oauth2/introspect", "/oauth2/revoke"):
@@ -137,8 +137,8 @@ def test_with_only_djangos_listeners_a_connection_needing_housekeeping_takes_the
     from django.db import connections
 
     answered = []
-    real_answer = fastpath._answer
-    monkeypatch.setattr(fastpath, "_answer", lambda *a: answered.append(1) or real_answer(*a))
+    real_answer = fastpath.path._answer
+    monkeypatch.setattr(fastpath.path, "_answer", lambda *a: answered.append(1) or real_answer(*a))
     if not persistent:
         monkeypatch.setattr(connections["default"], "close_at", time.monotonic() + 600)
     status, _, _ = call("POST", "/oauth2/token", token_body(rsa_key, pk_client.client_id))

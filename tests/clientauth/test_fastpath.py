@@ -22,8 +22,10 @@ from django.db import OperationalError, connection
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model
 
-from clientauth import clients, fastpath, grants, lookup, rows
+from clientauth import clients, lookup
+from clientauth.fastpath import grants, path, writer
 from clientauth.models import JtiRecord
+from djangokit import rows
 from tests.clientauth.support import register
 from tests.clientauth.test_token_endpoint import (
     assertion_form,
@@ -55,7 +57,7 @@ def _direct_path_on(fast_path_on):
 
 
 def full_path_only(monkeypatch):
-    monkeypatch.setattr(fastpath, "_answer", lambda request, body, db: None)
+    monkeypatch.setattr(path, "_answer", lambda request, body, db: None)
 
 
 def test_success_is_served_directly_with_its_rows(client, pk_client, rsa_key):
@@ -119,7 +121,7 @@ def test_row_values_are_what_the_model_fields_prepare(pk_client, settings, plain
     moment = dt.datetime.fromtimestamp(at, tz=dt.UTC)
     with mock.patch.object(timezone, "now", lambda: moment):  # auto_now's clock
         model_values = rows.prepared_values(granted.token())
-    direct_values = fastpath._token_params(granted, at, connection.vendor)
+    direct_values = writer._token_params(granted, at, connection.vendor)
     if connection.vendor == "postgresql":  # psycopg's Jsonb wrapper compares by identity
         model_values = [getattr(v, "obj", v) for v in model_values]
         direct_values = tuple(getattr(v, "obj", v) for v in direct_values)
@@ -238,8 +240,8 @@ FORM_BODIES = [
     b"a=1&b=2&a=3",
     b"a=1&a%3D=2&a=",
     b"a+b=1&a%20b=2",
-    b"&".join(b"f%d=1" % i for i in range(fastpath._MAX_FIELDS)),
-    b"&".join(b"f%d=1" % i for i in range(fastpath._MAX_FIELDS + 1)),
+    b"&".join(b"f%d=1" % i for i in range(path._MAX_FIELDS)),
+    b"&".join(b"f%d=1" % i for i in range(path._MAX_FIELDS + 1)),
     "scope=caf\u00e9".encode(),
 ]
 
@@ -250,13 +252,13 @@ def test_form_fields_are_what_parse_qsl_gives(body):
     declines bodies that are not ASCII, have too many fields or repeat a name."""
     try:
         pairs = parse_qsl(
-            body.decode("ascii"), keep_blank_values=True, max_num_fields=fastpath._MAX_FIELDS
+            body.decode("ascii"), keep_blank_values=True, max_num_fields=path._MAX_FIELDS
         )
     except ValueError:
         expected = None
     else:
         expected = dict(pairs) if len(dict(pairs)) == len(pairs) else None
-    assert fastpath._form(body) == expected
+    assert path._form(body) == expected
 
 
 @pytest.mark.parametrize(
@@ -377,7 +379,7 @@ def test_database_error_while_writing_is_503_and_writes_nothing(
     def failing(db, jti_params, token_params):
         raise OperationalError("database is locked")
 
-    monkeypatch.setitem(fastpath._WRITERS, connection.vendor, failing)
+    monkeypatch.setitem(writer.WRITERS, connection.vendor, failing)
     response = post(client, assertion_form(fresh(rsa_key, pk_client.client_id)))
     assert response.status_code == 503 and direct(response)
     assert response.json()["error"] == "temporarily_unavailable"
@@ -397,10 +399,10 @@ def test_outside_a_transaction_a_failed_token_insert_rolls_back_the_jti(
     all. After a failed write the same assertion is still unused."""
     sp, _ = register(cert=rsa_key)
     form = assertion_form(fresh(rsa_key, sp.client_id))
-    statements = dict(fastpath._sql(connection.vendor))
+    statements = dict(writer._sql(connection.vendor))
     broken = {**statements, "token": statements["token"].replace("INSERT INTO", "INSERT INTO x")}
     broken["both"] = statements["both"].replace('INSERT INTO "oauth2', 'INSERT INTO "x_oauth2')
-    monkeypatch.setattr(fastpath, "_sql", lambda vendor: broken)
+    monkeypatch.setattr(writer, "_sql", lambda vendor: broken)
     response = post(client, form)
     assert response.status_code == 503 and direct(response)
     assert not tokens(sp)

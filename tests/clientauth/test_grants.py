@@ -1,6 +1,6 @@
 """The direct client_credentials grant answers exactly as DOT's own path does.
 
-Each request is sent twice, once through ``clientauth.grants`` and once with it
+Each request is sent twice, once through ``clientauth.fastpath.grants`` and once with it
 switched off (DOT and oauthlib), and the two answers and token rows are compared.
 """
 
@@ -13,11 +13,16 @@ import pytest
 from oauth2_provider.models import get_access_token_model
 from oauth2_provider.signals import app_authorized
 
-from clientauth import grants
+from clientauth.fastpath import grants
 from clientauth.registration import register_service_provider
 from tests.clientauth.test_token_endpoint import post
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _direct_path_on(fast_path_on):
+    """The direct path is one of the two ways compared: on in every run."""
 
 
 def basic_client(grant_types=("client_credentials",)):

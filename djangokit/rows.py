@@ -6,7 +6,7 @@ more than the database's own work. ``insert`` builds the statement once per mode
 fills it through each field's own ``pre_save`` and ``get_db_prep_save``, so defaults,
 ``auto_now`` stamps, computed columns and type adaptation are exactly the ORM's. It
 sends no ``pre_save``/``post_save`` signals: callers use it only where nobody listens
-(``clientauth.grants`` checks). Models whose fields need custom SQL placeholders fall
+(``clientauth.fastpath.grants`` checks). Models whose fields need custom SQL placeholders fall
 back to ``save()``.
 """
 
