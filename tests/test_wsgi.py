@@ -276,3 +276,17 @@ def test_asgi_answers_the_token_endpoint_as_wsgi_does(pk_client, rsa_key):
     bad = token_body(rsa_key, pk_client.client_id, scope="bogus scope")
     status, _, body = asgi_call("/oauth2/token", bad)
     assert status == 400 and json.loads(body)["error"] == "invalid_scope"
+
+
+def test_server_errors_reach_the_log_whatever_debug_says(settings):
+    """LOGGING sends django.request errors to a handler with no DEBUG-only filter, so a
+    500 leaves its traceback in the log of a production server too."""
+    import logging.config
+
+    logging.config.dictConfig(settings.LOGGING)
+    logger = logging.getLogger("django.request")
+    assert logger.level == logging.ERROR and not logger.propagate
+    assert logger.handlers
+    for handler in logger.handlers:
+        assert isinstance(handler, logging.StreamHandler)
+        assert not any(type(f).__name__ == "RequireDebugTrue" for f in handler.filters)

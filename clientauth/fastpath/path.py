@@ -89,16 +89,15 @@ def _connection(housekept: bool):
 
     ``housekept``: ``request_started`` has run ``close_old_connections``. When it has
     not (``_quiet``), the connection must be one that housekeeping would leave as it
-    is: open, persistent (``CONN_MAX_AGE = None``), without health checks, errors or a
-    pending rollback; any other is left to the full path, which runs it first."""
+    is: open, persistent (``CONN_MAX_AGE = None``), without errors or a pending
+    rollback; any other is left to the full path, which runs it first. (Its health
+    check is deferred either way: ``_defer_health_check``.)"""
     db = connections[DEFAULT_DB_ALIAS]
     # errors_occurred is cleared by that housekeeping when the connection is healthy;
     # still set, the full path checks it first.
     if db.vendor not in writer.WRITERS or db.needs_rollback or db.errors_occurred:
         return None
-    if not housekept and (
-        db.connection is None or db.close_at is not None or db.health_check_enabled
-    ):
+    if not housekept and (db.connection is None or db.close_at is not None):
         return None
     if not (db.in_atomic_block or db.get_autocommit()):
         return None
@@ -160,11 +159,13 @@ def _headers_only(environ: dict) -> WSGIRequest:
 
 def serve(environ: dict, *, housekept: bool = True) -> Answer | None:
     """The answer to a successful client_credentials token request, or None to let the
-    full path answer. A declined request's body is put back in ``wsgi.input``. Never
-    raises: an exception declines, with its traceback in the log. ``housekept``: see
-    ``_connection``."""
+    full path answer. A declined request's body is put back in ``wsgi.input``, and the
+    connection's health check re-armed. Never raises: an exception declines, with its
+    traceback in the log. ``housekept``: see ``_connection``."""
     body = None
     answer = None
+    db = None
+    deferred_check = False
     try:
         prepared = _prepare(environ, housekept)
         if prepared is not None:
@@ -174,13 +175,29 @@ def serve(environ: dict, *, housekept: bool = True) -> Answer | None:
             except OSError:  # the client went away mid-body; the full path reads the rest
                 environ["wsgi.input"] = io.BytesIO(b"")
                 return None
+            deferred_check = _defer_health_check(db)
             answer = _answer(request, body, db)
     except Exception:
         log.exception("direct token path failed; the full path answers this request")
         answer = None
-    if answer is None and body is not None:
-        environ["wsgi.input"] = io.BytesIO(body)
+    if answer is None:
+        if deferred_check:
+            db.health_check_done = False  # the full path checks the connection first
+        if body is not None:
+            environ["wsgi.input"] = io.BytesIO(body)
     return answer
+
+
+def _defer_health_check(db) -> bool:
+    """Leave Django's per-request health check (``CONN_HEALTH_CHECKS``, a ``SELECT 1``)
+    to the full path. It exists so that a connection that died between requests
+    fails no request; here, a dead connection fails the first statement, which reads
+    and writes nothing, and the request is declined with the check re-armed, so the
+    full path checks, reconnects and answers. True when a check was deferred."""
+    if db.health_check_enabled and not db.health_check_done:
+        db.health_check_done = True
+        return True
+    return False
 
 
 def _prepare(environ: dict, housekept: bool) -> tuple[WSGIRequest, object, int] | None:

@@ -417,3 +417,25 @@ def test_outside_a_transaction_a_failed_token_insert_rolls_back_the_jti(
     assert replay.status_code == 401 and not direct(replay)
     assert direct(post(client, assertion_form(fresh(rsa_key, sp.client_id))))
     assert len(tokens(sp)) == 2
+
+
+def test_the_health_check_is_left_to_the_full_path(
+    client, pk_client, rsa_key, attacker_key, monkeypatch
+):
+    """A direct answer costs no SELECT 1; a declined request is checked as any is."""
+    from django.db import connections
+
+    db = connections["default"]
+    checks = []
+    monkeypatch.setattr(db, "health_check_enabled", True)
+    monkeypatch.setattr(db, "is_usable", lambda: checks.append(1) or True)
+
+    db.health_check_done = False
+    response = post(client, assertion_form(fresh(rsa_key, pk_client.client_id)))
+    assert response.status_code == 200 and direct(response)
+    assert checks == []
+
+    db.health_check_done = False
+    refused = post(client, assertion_form(fresh(attacker_key, pk_client.client_id)))
+    assert refused.status_code == 401 and not direct(refused)
+    assert checks == [1]
