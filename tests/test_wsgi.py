@@ -129,13 +129,15 @@ def test_one_request_cycle_per_request_whichever_path_answers(
 
 @pytest.mark.parametrize("persistent", [True, False])
 def test_with_only_djangos_listeners_a_connection_needing_housekeeping_takes_the_full_path(
-    monkeypatch, fast_path_on, pk_client, rsa_key, persistent
+    monkeypatch, settings, fast_path_on, pk_client, rsa_key, persistent
 ):
     """Without listeners of their own, a direct answer skips the request signals only
     when Django's housekeeping would have nothing to do (a persistent, healthy
     connection); a connection due to close is left to the full path, which runs it."""
     from django.db import connections
 
+    # Whatever cache this run uses: the case where nothing else stands in the way.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     answered = []
     real_answer = fastpath.path._answer
     monkeypatch.setattr(fastpath.path, "_answer", lambda *a: answered.append(1) or real_answer(*a))
@@ -144,6 +146,31 @@ def test_with_only_djangos_listeners_a_connection_needing_housekeeping_takes_the
     status, _, _ = call("POST", "/oauth2/token", token_body(rsa_key, pk_client.client_id))
     assert status == "200 OK"
     assert answered == ([1] if persistent else [])
+
+
+def test_signals_are_skipped_only_where_no_listener_can_tell(settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    assert fastpath.handler._quiet()  # Django's own housekeeping, local-memory cache
+    extra = []
+
+    def listener(sender, **kwargs):
+        extra.append(sender)
+
+    signals.request_finished.connect(listener)
+    try:
+        assert not fastpath.handler._quiet()
+    finally:
+        signals.request_finished.disconnect(listener)
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/15",
+        }
+    }
+    assert not fastpath.handler._quiet()  # django-redis's close may close connections
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.DEBUG = True
+    assert not fastpath.handler._quiet()  # DEBUG keeps a query log to reset
 
 
 @pytest.mark.parametrize("path", CLIENT_PATHS)
