@@ -135,10 +135,16 @@ def check_size(assertion: str, policy: Policy) -> None:
         )
 
 
+# A client ID the database and the log can hold: no NUL, no lone surrogate (escaped
+# surrogates are legal JSON text but not UTF-8).
+_NOT_IN_A_CLIENT_ID = re.compile("[\x00\ud800-\udfff]")
+
+
 def check_client(claims: dict, find_client: ClientLookup) -> ClientInfo:
-    """The client is named by ``sub`` (RFC 7523 section 3, item 2)."""
+    """The client is named by ``sub`` (RFC 7523 section 3, item 2). A ``sub`` no client
+    ID can be is refused before any look-up."""
     sub = claims.get("sub")
-    if not isinstance(sub, str) or not sub or len(sub) > 255 or "\x00" in sub:
+    if not isinstance(sub, str) or not sub or len(sub) > 255 or _NOT_IN_A_CLIENT_ID.search(sub):
         raise errors.UnknownClient("sub does not name a client")
     client = find_client(sub)
     if client is None:
@@ -163,7 +169,7 @@ def check_algorithm(header: dict, client: ClientInfo, policy: Policy) -> str:
             f"alg {alg!r} is never accepted", client_id=client.client_id
         )
     if alg not in policy.allowed_algorithms or alg not in jws.VERIFIERS:
-        raise errors.AlgorithmNotAllowed(f"alg {alg} is not allowed", client_id=client.client_id)
+        raise errors.AlgorithmNotAllowed(f"alg {alg!r} is not allowed", client_id=client.client_id)
     if client.signing_alg and alg != client.signing_alg:
         raise errors.AlgorithmNotAllowed(
             f"client is registered for {client.signing_alg}, not {alg}", client_id=client.client_id

@@ -28,8 +28,14 @@ def _client_ip(meta: dict) -> str | None:
     return meta.get("REMOTE_ADDR") or None
 
 
+def _text(value: str, limit: int) -> str:
+    """``value`` as text the database can hold: a lone surrogate (from an escaped JSON
+    string) becomes its backslash escape, and the result is cut to ``limit``."""
+    return value.encode("utf-8", "backslashreplace").decode("utf-8")[:limit]
+
+
 def record_failure(exc: ClientAuthError, *, endpoint: str, meta: dict) -> None:
-    client_id = (exc.client_id or "")[:255]
+    client_id = _text(exc.client_id or "", 255)
     log.warning(
         "client authentication refused endpoint=%s reason=%s client_id=%r detail=%r",
         endpoint,
@@ -41,7 +47,7 @@ def record_failure(exc: ClientAuthError, *, endpoint: str, meta: dict) -> None:
         row = AuthFailure.objects.create(
             client_id=client_id,
             reason=exc.reason,
-            detail=exc.detail[:255],
+            detail=_text(exc.detail, 255),
             endpoint=endpoint,
             remote_addr=_client_ip(meta),
             created_at=timezone.now(),

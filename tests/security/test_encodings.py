@@ -137,6 +137,44 @@ def test_lone_surrogate_in_an_unused_claim_is_harmless(client, rsa_key, claims):
     assert jti_rows() == 1
 
 
+@pytest.mark.parametrize("path", ["/oauth2/token", "/oauth2/introspect", "/oauth2/revoke"])
+@pytest.mark.parametrize("claim", ["sub", "iss"])
+@pytest.mark.parametrize("text", ["\\ud800", "\\udfff", "a\\ud83d", "\\udc00b"])
+def test_lone_surrogate_in_a_client_id_is_a_generic_401(
+    client, rsa_key, rsa_client, claims, path, claim, text
+):
+    """A lone surrogate where a client ID goes never reaches the database or the log
+    (it is not UTF-8): the generic 401 at every endpoint, nothing written."""
+    values = {name: value for name, value in claims().items() if name not in ("sub", "iss")}
+    body = json.dumps(values)[1:-1]
+    other = "iss" if claim == "sub" else "sub"
+    payload = (
+        "{" + body + f',"{claim}":"{text}","{other}":{json.dumps(rsa_client.client_id)}}}'
+    ).encode()
+    response = post(client, form(sign_raw(rsa_key, HEADER, payload), token="x"), path=path)
+    assert response.status_code == 401
+    if claim == "sub":
+        assert_generic_401(response)
+    else:
+        assert response.json()["error"] == "invalid_client"
+    assert jti_rows() == 0
+
+
+def test_lone_surrogate_in_the_alg_is_refused_and_recorded(client, rsa_key, rsa_client, claims):
+    """The refusal's detail names the alg: it is recorded escaped, never as text the
+    database cannot hold."""
+    from clientauth.models import AuthFailure
+
+    header = '{"alg":"RS\\ud800","typ":"JWT"}'
+    assertion = ".".join([b64url(header.encode()), segment(claims()), b64url(b"x" * 256)])
+    response = post(client, form(assertion))
+    assert_generic_401(response)
+    failure = AuthFailure.objects.get()
+    assert failure.reason == "algorithm_not_allowed"
+    assert "\\ud800" in failure.detail
+    assert jti_rows() == 0
+
+
 @pytest.mark.parametrize("where", ["header", "claims"])
 @pytest.mark.parametrize(
     "shape, depth, limit",
