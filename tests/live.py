@@ -201,6 +201,17 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait(timeout=5)
 
 
+def process_env(tmpdir: Path) -> dict[str, str]:
+    """The environment a server process of the tests starts from: this checkout on
+    ``PYTHONPATH``, and nothing of the test process's own settings."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": os.environ.get("HOME", str(tmpdir)),
+        "LANG": os.environ.get("LANG", "C.UTF-8"),
+        "PYTHONPATH": str(ROOT),
+    }
+
+
 @contextlib.contextmanager
 def run_live_server(
     workers: int = 2,
@@ -222,10 +233,7 @@ def run_live_server(
             port = free_port()
             base_url = f"http://127.0.0.1:{port}"
             server_env = {
-                "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-                "HOME": os.environ.get("HOME", str(tmpdir)),
-                "LANG": os.environ.get("LANG", "C.UTF-8"),
-                "PYTHONPATH": str(ROOT),
+                **process_env(tmpdir),
                 "DJANGO_SETTINGS_MODULE": settings_module,
                 "DJANGO_SECRET_KEY": "live-test-secret-key-" + uuid.uuid4().hex,
                 "DJANGO_DEBUG": "0",

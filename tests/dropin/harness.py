@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import shutil
 import subprocess
 import tempfile
@@ -24,7 +23,7 @@ from urllib.error import URLError
 from urllib.request import urlopen
 
 from tests import keys
-from tests.live import GUNICORN, PYTHON, ROOT, LiveServerError, _stop, free_port
+from tests.live import GUNICORN, PYTHON, ROOT, LiveServerError, _stop, free_port, process_env
 
 PLAIN = "tests.dropin.project.settings_plain"
 WITH_VALIDATOR = "tests.dropin.project.settings"
@@ -140,10 +139,7 @@ def run_dropin(settings_module: str) -> Iterator[DropIn]:
         port = free_port()
         base_url = f"http://127.0.0.1:{port}"
         env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": os.environ.get("HOME", str(tmpdir)),
-            "LANG": os.environ.get("LANG", "C.UTF-8"),
-            "PYTHONPATH": str(ROOT),
+            **process_env(tmpdir),
             "DROPIN_DB": str(tmpdir / "dropin.sqlite3"),
             "DROPIN_ISSUER": base_url,
         }
