@@ -42,6 +42,15 @@ class OidcValidatorMixin:
             )
         return True
 
+    def get_userinfo_claims(self, request):
+        """Userinfo is about a user (OIDC Core 5.3): a token issued to a client alone
+        (client_credentials, even with ``openid`` in its scope) is not one for it."""
+        if request.user is None:
+            raise errors.InvalidTokenError(
+                description="The access token was not issued for a user.", request=request
+            )
+        return super().get_userinfo_claims(request)
+
     def get_additional_claims(self, request) -> dict:
         """Standard claims of the Django user (OIDC Core section 5.1); empty ones left out."""
         user = request.user

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.cache import patch_cache_control
+from django.utils.decorators import method_decorator
 from django.views import View
+from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider.views import AuthorizationView as DotAuthorizationView
 from oauth2_provider.views import UserInfoView as DotUserInfoView
 
@@ -38,9 +40,27 @@ class JwksView(View):
         return response
 
 
+@method_decorator(csrf_exempt, name="dispatch")
 class UserInfoView(DotUserInfoView):
+    """DOT's userinfo, GET and POST alike (OIDC Core 5.3.1), never cached, and with the
+    access token in the ``Authorization`` header or a form body only: one in the URL
+    query is refused (RFC 9700 section 4.3.2, RFC 6750 section 2.3)."""
+
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        response = super().dispatch(request, *args, **kwargs)
+        if "access_token" in request.GET:
+            response = JsonResponse(
+                {
+                    "error": "invalid_request",
+                    "error_description": "The access token must not be sent in the URL.",
+                },
+                status=400,
+            )
+            response["WWW-Authenticate"] = 'Bearer error="invalid_request"'
+        else:
+            response = super().dispatch(request, *args, **kwargs)
+            if response.status_code >= 400 and response.content.startswith(b"{"):
+                # DOT renders oauthlib's JSON error without saying it is JSON.
+                response["Content-Type"] = "application/json"
         response["Cache-Control"] = "no-store"
         return response
 

@@ -12,6 +12,7 @@ from jwcrypto import jwk, jwt
 from oauth2_provider.models import get_access_token_model
 
 from oidc import keys
+from tests.clients import create_application
 from tests.oidc.conftest import authorize, authorize_params, exchange, pkce_pair
 
 pytestmark = pytest.mark.django_db
@@ -145,3 +146,56 @@ def test_userinfo_claims_follow_granted_scopes(client, user, secret_client, scop
 def test_userinfo_without_token_is_refused(client):
     response = client.get("/oauth2/userinfo")
     assert response.status_code == 401
+
+
+def userinfo_token(client, user, secret_client, scope="openid email"):
+    client.force_login(user)
+    code, verifier, _ = authorize(client, secret_client, scope=scope)
+    return exchange(client, secret_client, code, verifier).json()["access_token"]
+
+
+def test_userinfo_answers_post_with_a_bearer_token(client, user, secret_client):
+    """OIDC Core 5.3.1: GET and POST; DOT's view is CSRF-exempt and so is ours."""
+    from django.test import Client
+
+    token = userinfo_token(client, user, secret_client)
+    strict = Client(enforce_csrf_checks=True)
+    response = strict.post("/oauth2/userinfo", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 200, response.content
+    assert response.json()["sub"] == str(user.pk)
+
+
+def test_userinfo_refuses_a_token_in_the_query_string(client, user, secret_client):
+    token = userinfo_token(client, user, secret_client)
+    response = client.get("/oauth2/userinfo", {"access_token": token})
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"
+    assert response["WWW-Authenticate"].startswith("Bearer")
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_userinfo_refuses_a_token_without_a_user(client, db):
+    """A client_credentials token, even with openid in its scope, is 401 invalid_token."""
+    import datetime as dt
+
+    from django.utils import timezone
+    from oauth2_provider.models import get_access_token_model
+
+    app = create_application(
+        name="Service",
+        client_type="confidential",
+        authorization_grant_type="client-credentials",
+        redirect_uris="",
+    )
+    raw = "client-only-token-" + "x" * 20
+    get_access_token_model().objects.create(
+        application=app,
+        user=None,
+        token=raw,
+        scope="openid read",
+        expires=timezone.now() + dt.timedelta(hours=1),
+    )
+    response = client.get("/oauth2/userinfo", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_token"
+    assert 'error="invalid_token"' in response["WWW-Authenticate"]
