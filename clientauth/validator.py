@@ -37,16 +37,28 @@ from clientauth.request import Credentials, credentials
 log = logging.getLogger("clientauth")
 
 
+class BasicInvalidClientError(oauth_errors.InvalidClientError):
+    """``invalid_client`` for a client that tried HTTP Basic: the challenge names the
+    scheme it used (RFC 6749 section 5.2)."""
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": 'Basic realm="oauth2"'}
+
+
 def oauth_error(
-    exc: errors.ClientAuthError | errors.ServiceUnavailable,
+    exc: errors.ClientAuthError | errors.ServiceUnavailable, *, basic: bool = False
 ) -> oauth_errors.OAuth2Error:
-    """The oauthlib error that renders ``exc`` as the contract says."""
+    """The oauthlib error that renders ``exc`` as the contract says; ``basic``: the
+    request carried HTTP Basic credentials."""
     if isinstance(exc, errors.ServiceUnavailable):
         return oauth_errors.TemporarilyUnavailableError(
             description="The server is temporarily unavailable.", status_code=503
         )
     if exc.status == 400:
         return oauth_errors.InvalidRequestError(description=exc.public_description)
+    if basic:
+        return BasicInvalidClientError(description=exc.public_description)
     return oauth_errors.InvalidClientError(description=exc.public_description)
 
 
@@ -98,7 +110,8 @@ class ClientAuthValidator(OAuth2Validator):
                 raise errors.ServiceUnavailable() from None
         except errors.ClientAuthError as exc:
             failures.record_failure(exc, endpoint=_endpoint(request), meta=request.headers)
-            raise oauth_error(exc) from None
+            scheme = (request.headers.get("Authorization", "") or "").partition(" ")[0]
+            raise oauth_error(exc, basic=scheme.lower() == "basic") from None
         except errors.ServiceUnavailable as exc:
             raise oauth_error(exc) from None
         request.client = authenticated.client

@@ -116,6 +116,8 @@ class IntrospectView(ClientEndpointMixin, dot.IntrospectTokenView):
         refused = backends.refusal(request)
         if refused is not None:
             answer = error_response(refused.error, refused.description, refused.status_code)
+            for name, value in refused.headers.items():
+                answer[name] = value
             if refused.status_code == 503:
                 answer["Retry-After"] = "1"
             return answer

@@ -528,3 +528,20 @@ def test_cache_capacity_bounds_the_parsed_key_cache(client, rsa_key, ec_key, set
     settings.PRIVATE_KEY_JWT = {"CACHE_ENABLED": False}
     assert post(client, assertion_form(fresh(rsa_key, first.client_id))).status_code == 200
     assert len(services._keys) == 0
+
+
+@pytest.mark.parametrize("path", ["/oauth2/token", "/oauth2/introspect", "/oauth2/revoke"])
+def test_a_refused_basic_client_is_challenged_with_basic(client, path):
+    """RFC 6749 section 5.2: a client that tried HTTP Basic gets 401 with a Basic
+    challenge; one that sent its secret in the body gets none naming Basic."""
+    import base64
+
+    sp, secret = register(auth_method="client_secret_basic")
+    wrong = base64.b64encode(f"{sp.client_id}:not-{secret}".encode()).decode()
+    data = {"grant_type": "client_credentials", "token": "x"}
+    response = post(client, data, path=path, HTTP_AUTHORIZATION=f"Basic {wrong}")
+    assert_error(response, 401, "invalid_client", GENERIC_DESCRIPTION)
+    assert response["WWW-Authenticate"] == 'Basic realm="oauth2"'
+    in_body = post(client, {**data, "client_id": sp.client_id, "client_secret": "nope"}, path=path)
+    assert_error(in_body, 401, "invalid_client", GENERIC_DESCRIPTION)
+    assert not in_body.get("WWW-Authenticate", "").startswith("Basic")
