@@ -135,16 +135,25 @@ def check_size(assertion: str, policy: Policy) -> None:
         )
 
 
-# A client ID the database and the log can hold: no NUL, no lone surrogate (escaped
-# surrogates are legal JSON text but not UTF-8).
+# Not in a client ID the database and the log can hold: NUL, and lone surrogates
+# (escaped surrogates are legal JSON text but not UTF-8).
 _NOT_IN_A_CLIENT_ID = re.compile("[\x00\ud800-\udfff]")
+
+
+def plausible_client_id(value: object) -> bool:
+    """Whether ``value`` could be a client ID at all: a non-empty string of at most 255
+    characters that the database and the log can hold. Anything else names no client
+    and is never looked up."""
+    return (
+        isinstance(value, str) and 0 < len(value) <= 255 and not _NOT_IN_A_CLIENT_ID.search(value)
+    )
 
 
 def check_client(claims: dict, find_client: ClientLookup) -> ClientInfo:
     """The client is named by ``sub`` (RFC 7523 section 3, item 2). A ``sub`` no client
     ID can be is refused before any look-up."""
     sub = claims.get("sub")
-    if not isinstance(sub, str) or not sub or len(sub) > 255 or _NOT_IN_A_CLIENT_ID.search(sub):
+    if not plausible_client_id(sub):
         raise errors.UnknownClient("sub does not name a client")
     client = find_client(sub)
     if client is None:

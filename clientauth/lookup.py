@@ -23,7 +23,7 @@ from django.db import connection
 from oauth2_provider.models import get_application_model
 
 from clientauth import clients
-from clientauth.assertion import ClientInfo
+from clientauth.assertion import ClientInfo, plausible_client_id
 from clientauth.conf import Policy
 from clientauth.models import ClientMetadata
 from djangokit import rawsql, rows
@@ -126,12 +126,8 @@ def _client_info(application) -> ClientInfo:
     )
 
 
-def _plausible(client_id: str) -> bool:
-    return bool(client_id) and len(client_id) <= 255 and "\x00" not in client_id
-
-
 def find_client(client_id: str) -> ClientInfo | None:
-    if not _plausible(client_id):
+    if not plausible_client_id(client_id):
         return None
     sp = load_service_provider(client_id)
     return None if sp is None else _client_info(sp)
@@ -159,7 +155,7 @@ class Lookup:
         self._db = db
 
     def find_client(self, client_id: str) -> ClientInfo | None:
-        if not _plausible(client_id):
+        if not plausible_client_id(client_id):
             return None
         sp, certificates = _select(client_id, self._moment, self._db)
         if sp is None:
