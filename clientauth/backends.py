@@ -42,10 +42,13 @@ def _read(request, endpoint: str) -> tuple[Credentials | None, OAuth2Error | Non
         return read_credentials(request), None
     except errors.ClientAuthError as exc:
         failures.record_failure(exc, endpoint=endpoint, meta=request.META)
-        return None, oauth_error(exc)
+        scheme = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")[0]
+        return None, oauth_error(exc, basic=scheme.lower() == "basic")
 
 
-def _shape_refusal(request, endpoint: str) -> OAuth2Error | None:
+def shape_refusal(request, endpoint: str) -> OAuth2Error | None:
+    """The 400 (or, for malformed Basic credentials, the 401) that the shape of a POST
+    to ``endpoint`` earns, recorded; None for a request of the right shape."""
     return _read(request, endpoint)[1]
 
 
@@ -56,13 +59,13 @@ def _answer(error: OAuth2Error) -> tuple[None, dict, str, int]:
 
 class ClientAuthOAuthLibCore(OAuthLibCore):
     def create_token_response(self, request):
-        error = _shape_refusal(request, "token")
+        error = shape_refusal(request, "token")
         if error is not None:
             return _answer(error)
         return super().create_token_response(request)
 
     def create_revocation_response(self, request):
-        error = _shape_refusal(request, "revoke")
+        error = shape_refusal(request, "revoke")
         if error is not None:
             return _answer(error)
         return super().create_revocation_response(request)

@@ -25,9 +25,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from oauth2_provider import views as dot
 from oauth2_provider.signals import app_authorized
+from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
-from clientauth import backends, errors, failures
-from clientauth.request import read_credentials
+from clientauth import backends
 
 request_log = logging.getLogger("django.request")
 log = logging.getLogger("clientauth")
@@ -42,6 +42,17 @@ def error_response(error: str, description: str, status: int) -> JsonResponse:
     response = JsonResponse({"error": error, "error_description": description}, status=status)
     response["Cache-Control"] = "no-store"
     response["Pragma"] = "no-cache"
+    return response
+
+
+def oauth_error_response(error: OAuth2Error) -> JsonResponse:
+    """``error`` as a client endpoint's JSON answer, with the error's own headers (the
+    challenge of a 401) and ``Retry-After`` on a 503."""
+    response = error_response(error.error, error.description, error.status_code)
+    for name, value in error.headers.items():
+        response[name] = value
+    if error.status_code == 503:
+        response["Retry-After"] = "1"
     return response
 
 
@@ -62,12 +73,9 @@ class ClientEndpointMixin:
     endpoint = "token"  # names the endpoint in logs and failure records
 
     def dispatch(self, request, *args, **kwargs):
-        if request.method == "POST":
-            try:
-                read_credentials(request)
-            except errors.ClientAuthError as exc:
-                failures.record_failure(exc, endpoint=self.endpoint, meta=request.META)
-                return error_response(exc.error, exc.public_description, exc.status)
+        refused = backends.shape_refusal(request, self.endpoint)
+        if refused is not None:
+            return oauth_error_response(refused)
         try:
             return super().dispatch(request, *args, **kwargs)
         except _DJANGO_ANSWERS:
@@ -115,12 +123,7 @@ class IntrospectView(ClientEndpointMixin, dot.IntrospectTokenView):
             return response
         refused = backends.refusal(request)
         if refused is not None:
-            answer = error_response(refused.error, refused.description, refused.status_code)
-            for name, value in refused.headers.items():
-                answer[name] = value
-            if refused.status_code == 503:
-                answer["Retry-After"] = "1"
-            return answer
+            return oauth_error_response(refused)
         # DOT refuses a bearer token without the introspection scope with an empty
         # 403; RFC 6750 section 3.1 asks for 401 invalid_token.
         answer = error_response("invalid_token", "The access token is invalid.", 401)

@@ -542,6 +542,9 @@ def test_a_refused_basic_client_is_challenged_with_basic(client, path):
     response = post(client, data, path=path, HTTP_AUTHORIZATION=f"Basic {wrong}")
     assert_error(response, 401, "invalid_client", GENERIC_DESCRIPTION)
     assert response["WWW-Authenticate"] == 'Basic realm="oauth2"'
+    malformed = post(client, data, path=path, HTTP_AUTHORIZATION="Basic !!not-base64!!")
+    assert_error(malformed, 401, "invalid_client", GENERIC_DESCRIPTION)
+    assert malformed["WWW-Authenticate"] == 'Basic realm="oauth2"'
     in_body = post(client, {**data, "client_id": sp.client_id, "client_secret": "nope"}, path=path)
     assert_error(in_body, 401, "invalid_client", GENERIC_DESCRIPTION)
     assert not in_body.get("WWW-Authenticate", "").startswith("Basic")
