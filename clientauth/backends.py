@@ -15,18 +15,17 @@ asks twice: an assertion is consumed once.
 
 from __future__ import annotations
 
-import json
-
 from oauth2_provider.oauth2_backends import OAuthLibCore
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
 from clientauth import errors, failures
+from clientauth.constants import JSON_NO_STORE_HEADERS
 from clientauth.request import Credentials, read_credentials
 from clientauth.validator import oauth_error
 
-_HEADERS = {"Content-Type": "application/json", "Cache-Control": "no-store", "Pragma": "no-cache"}
 _RESULT = "_clientauth_authenticated"
 _REFUSAL = "_clientauth_refusal"
+_SHAPE = "_clientauth_shape"
 
 
 def refusal(request) -> OAuth2Error | None:
@@ -35,15 +34,21 @@ def refusal(request) -> OAuth2Error | None:
 
 
 def _read(request, endpoint: str) -> tuple[Credentials | None, OAuth2Error | None]:
-    """The POST request's credentials, or the 400 its shape earns (recorded)."""
+    """The POST request's credentials, or the 400 its shape earns (recorded), worked
+    out once per request: this server's views ask before DOT parses the body, and DOT
+    asks again through this backend."""
     if request.method != "POST":
         return None, None
-    try:
-        return read_credentials(request), None
-    except errors.ClientAuthError as exc:
-        failures.record_failure(exc, endpoint=endpoint, meta=request.META)
-        scheme = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")[0]
-        return None, oauth_error(exc, basic=scheme.lower() == "basic")
+    read = getattr(request, _SHAPE, None)
+    if read is None:
+        try:
+            read = read_credentials(request), None
+        except errors.ClientAuthError as exc:
+            failures.record_failure(exc, endpoint=endpoint, meta=request.META)
+            scheme = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")[0]
+            read = None, oauth_error(exc, basic=scheme.lower() == "basic")
+        setattr(request, _SHAPE, read)
+    return read
 
 
 def shape_refusal(request, endpoint: str) -> OAuth2Error | None:
@@ -53,8 +58,7 @@ def shape_refusal(request, endpoint: str) -> OAuth2Error | None:
 
 
 def _answer(error: OAuth2Error) -> tuple[None, dict, str, int]:
-    body = {"error": error.error, "error_description": error.description}
-    return None, {**_HEADERS, **error.headers}, json.dumps(body), error.status_code
+    return None, {**JSON_NO_STORE_HEADERS, **error.headers}, error.json, error.status_code
 
 
 class ClientAuthOAuthLibCore(OAuthLibCore):

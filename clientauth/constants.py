@@ -38,3 +38,7 @@ ALLOWED_TYPES = ("jwt", "client-authentication+jwt")
 KEY_REFERENCE_HEADERS = ("jwk", "jku", "x5u", "x5c")
 
 MAX_JTI_LENGTH = 255
+
+# RFC 6749 section 5.1: token endpoint answers, errors included, are never cached.
+NO_STORE_HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+JSON_NO_STORE_HEADERS = {"Content-Type": "application/json", **NO_STORE_HEADERS}

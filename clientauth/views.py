@@ -28,6 +28,7 @@ from oauth2_provider.signals import app_authorized
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
 from clientauth import backends
+from clientauth.constants import NO_STORE_HEADERS
 
 request_log = logging.getLogger("django.request")
 log = logging.getLogger("clientauth")
@@ -40,8 +41,8 @@ _DJANGO_ANSWERS = (Http404, PermissionDenied, BadRequest, SuspiciousOperation)
 
 def error_response(error: str, description: str, status: int) -> JsonResponse:
     response = JsonResponse({"error": error, "error_description": description}, status=status)
-    response["Cache-Control"] = "no-store"
-    response["Pragma"] = "no-cache"
+    for name, value in NO_STORE_HEADERS.items():
+        response[name] = value
     return response
 
 

@@ -41,13 +41,12 @@ from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 from oauthlib.oauth2.rfc6749.utils import scope_to_list
 
 from clientauth import clients
-from clientauth.constants import CLIENT_ASSERTION, CLIENT_ASSERTION_TYPE
+from clientauth.constants import CLIENT_ASSERTION, CLIENT_ASSERTION_TYPE, JSON_NO_STORE_HEADERS
 
 GRANT_TYPE = "client_credentials"
 PARAMETERS = frozenset(
     {"grant_type", "scope", "client_id", "client_secret", CLIENT_ASSERTION, CLIENT_ASSERTION_TYPE}
 )
-_HEADERS = {"Content-Type": "application/json", "Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 def _dot_is_default() -> bool:
@@ -94,7 +93,7 @@ def new_token(length: int = 30) -> str:
 def response(body: str, status: int, headers: dict[str, str]) -> HttpResponse:
     """An answer of the token endpoint with DOT's headers (JSON, never cached)."""
     answer = HttpResponse(body, status=status)
-    for name, value in {**_HEADERS, **headers}.items():
+    for name, value in {**JSON_NO_STORE_HEADERS, **headers}.items():
         answer[name] = value
     return answer
 
