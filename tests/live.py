@@ -201,6 +201,23 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait(timeout=5)
 
 
+def gunicorn_command(app: str, port: int, workers: int, *extra: str) -> list[str]:
+    """gunicorn serving ``app`` on loopback ``port``, as the tests' servers run."""
+    return [
+        GUNICORN,
+        app,
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--timeout",
+        "60",
+        "--graceful-timeout",
+        "5",
+        *extra,
+    ]
+
+
 def process_env(tmpdir: Path) -> dict[str, str]:
     """The environment a server process of the tests starts from: this checkout on
     ``PYTHONPATH``, and nothing of the test process's own settings."""
@@ -257,20 +274,9 @@ def run_live_server(
                 raise LiveServerError(f"migrate failed:\n{migrate.stdout}\n{migrate.stderr}")
             with open(log_path, "wb") as log:
                 process = subprocess.Popen(
-                    [
-                        GUNICORN,
-                        "authserver.wsgi:application",
-                        "--bind",
-                        f"127.0.0.1:{port}",
-                        "--workers",
-                        str(workers),
-                        "--worker-class",
-                        "sync",
-                        "--timeout",
-                        "60",
-                        "--graceful-timeout",
-                        "5",
-                    ],
+                    gunicorn_command(
+                        "authserver.wsgi:application", port, workers, "--worker-class", "sync"
+                    ),
                     cwd=ROOT,
                     env=server_env,
                     stdout=log,

@@ -23,7 +23,15 @@ from urllib.error import URLError
 from urllib.request import urlopen
 
 from tests import keys
-from tests.live import GUNICORN, PYTHON, ROOT, LiveServerError, _stop, free_port, process_env
+from tests.live import (
+    PYTHON,
+    ROOT,
+    LiveServerError,
+    _stop,
+    free_port,
+    gunicorn_command,
+    process_env,
+)
 
 PLAIN = "tests.dropin.project.settings_plain"
 WITH_VALIDATOR = "tests.dropin.project.settings"
@@ -147,19 +155,7 @@ def run_dropin(settings_module: str) -> Iterator[DropIn]:
         log_path = tmpdir / "server.log"
         with open(log_path, "wb") as log:
             process = subprocess.Popen(
-                [
-                    GUNICORN,
-                    "tests.dropin.project.wsgi",
-                    "--bind",
-                    f"127.0.0.1:{port}",
-                    "--workers",
-                    "1",
-                    "--timeout",
-                    "60",
-                    "--graceful-timeout",
-                    "5",
-                    "--no-control-socket",
-                ],
+                gunicorn_command("tests.dropin.project.wsgi", port, 1, "--no-control-socket"),
                 # Not ROOT: gunicorn would read this repository's gunicorn.conf.py there.
                 cwd=tmpdir,
                 env={**env, "DJANGO_SETTINGS_MODULE": settings_module},
