@@ -47,6 +47,12 @@ def auth_method_of(application) -> str:
     return metadata.token_endpoint_auth_method if metadata else ""
 
 
+def signing_alg_of(application) -> str:
+    """The registered ``token_endpoint_auth_signing_alg``; "" for none (any allowed)."""
+    metadata = metadata_of(application)
+    return metadata.token_endpoint_auth_signing_alg if metadata else ""
+
+
 def grant_types_of(application) -> list[str]:
     """The client's grants by their RFC 7591 names, also for rows made elsewhere."""
     metadata = metadata_of(application)

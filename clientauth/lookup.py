@@ -117,11 +117,10 @@ def load_service_provider(client_id: str):
 
 
 def _client_info(application) -> ClientInfo:
-    metadata = clients.metadata_of(application)
     return ClientInfo(
         client_id=application.client_id,
-        auth_method=metadata.token_endpoint_auth_method if metadata else "",
-        signing_alg=metadata.token_endpoint_auth_signing_alg if metadata else "",
+        auth_method=clients.auth_method_of(application),
+        signing_alg=clients.signing_alg_of(application),
         instance=application,
     )
 

@@ -102,13 +102,12 @@ def provider_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def provider_edit(request: HttpRequest, pk: int) -> HttpResponse:
     provider = get_object_or_404(get_application_model(), pk=pk)
-    metadata = clients.metadata_of(provider)
     initial = {
         "name": provider.name,
         "callbacks": "\n".join(provider.redirect_uris.split()),
         "grant_types": registration.grant_types_of(provider),
-        "auth_method": metadata.token_endpoint_auth_method if metadata else "",
-        "signing_alg": metadata.token_endpoint_auth_signing_alg if metadata else "",
+        "auth_method": clients.auth_method_of(provider),
+        "signing_alg": clients.signing_alg_of(provider),
     }
     form = ServiceProviderForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
