@@ -67,6 +67,12 @@ class ClientMetadata(models.Model):
     # RFC 7591 "grant_types", comma-separated wire names. DOT's single
     # authorization_grant_type cannot hold several; it is kept as a summary.
     grant_types = models.CharField(max_length=255, blank=True, default="")
+    # RFC 7591 "scope": the scopes the client may be granted, space-separated. Empty:
+    # the server's default client scopes (``clientauth.scopes``).
+    scope = models.CharField(max_length=1000, blank=True, default="")
+    # A resource server may introspect every client's tokens (RFC 7662 section 4);
+    # any other client only its own.
+    resource_server = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = "client metadata"
@@ -78,6 +84,10 @@ class ClientMetadata(models.Model):
     @property
     def grant_type_list(self) -> list[str]:
         return [g for g in self.grant_types.split(",") if g]
+
+    @property
+    def scope_list(self) -> list[str]:
+        return self.scope.split()
 
 
 class JtiRecord(models.Model):
