@@ -99,6 +99,17 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Users' passwords keep Django's default hasher (the first); client secrets, random and
+# long, use the keyed hash at the end (clientauth/hashers.py, CLIENT_SECRET_HASHER below).
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+    "clientauth.hashers.ClientSecretHasher",
+]
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -166,6 +177,9 @@ OAUTH2_PROVIDER = {
     "OIDC_ENABLED": True,
     "OIDC_ISS_ENDPOINT": AUTHSERVER_ISSUER,
     "PKCE_REQUIRED": True,
+    # Client secrets are stored with a fast keyed hash, not a password hash: a slow
+    # check is an unauthenticated CPU-exhaustion lever (clientauth/hashers.py).
+    "CLIENT_SECRET_HASHER": "clientauth_hmac_sha256",
     "ROTATE_REFRESH_TOKEN": True,
     "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
     "ID_TOKEN_EXPIRE_SECONDS": 3600,
@@ -179,6 +193,9 @@ OAUTH2_PROVIDER = {
         "introspection": "Introspect tokens",
     },
     "DEFAULT_SCOPES": ["read"],
+    # Each client's registered scopes (ClientMetadata.scope); without a list, every
+    # scope above but "introspection".
+    "SCOPES_BACKEND_CLASS": "clientauth.scopes.ClientScopes",
     # RFC 9700 (OAuth 2.0 Security BCP): enforce every recommendation DOT can enforce.
     "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
     "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,

@@ -10,12 +10,15 @@ endpoints; everything else is DOT's and the validator's.
 ``authenticate_client`` (DOT's introspection view asks it) returns a bool, as DOT
 expects; the OAuth error of a refusal is kept on the request (``refusal``), so a
 view can answer with it instead of DOT's bare 403, and the answer is reused if the view
-asks twice: an assertion is consumed once.
+asks twice: an assertion is consumed once. The client that called, authenticated by
+its own credentials or by a bearer token it was issued, is kept too (``caller``), for
+the introspection view to decide what it may see.
 """
 
 from __future__ import annotations
 
 from oauth2_provider.oauth2_backends import OAuthLibCore
+from oauthlib.common import Request as OauthlibRequest
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
 from clientauth import errors, failures
@@ -26,11 +29,18 @@ from clientauth.validator import oauth_error
 _RESULT = "_clientauth_authenticated"
 _REFUSAL = "_clientauth_refusal"
 _SHAPE = "_clientauth_shape"
+_CALLER = "_clientauth_caller"
 
 
 def refusal(request) -> OAuth2Error | None:
     """The OAuth error with which ``authenticate_client`` refused ``request``, if it did."""
     return getattr(request, _REFUSAL, None)
+
+
+def caller(request):
+    """The application that authenticated ``request`` (by client authentication or by
+    a bearer token issued to it), or None."""
+    return getattr(request, _CALLER, None)
 
 
 def _read(request, endpoint: str) -> tuple[Credentials | None, OAuth2Error | None]:
@@ -83,10 +93,21 @@ class ClientAuthOAuthLibCore(OAuthLibCore):
         # view may accept one with the introspection scope): nothing to authenticate.
         bearer_only = creds is not None and creds.method is None and creds.bearer
         if error is None and creds is not None and not bearer_only:
+            uri, http_method, body, headers = self._extract_params(request)
+            oauth_request = OauthlibRequest(uri, http_method, body, headers)
             try:
-                authenticated = super().authenticate_client(request)
+                authenticated = self.server.request_validator.authenticate_client(oauth_request)
             except OAuth2Error as exc:
                 error = exc
+            if authenticated:
+                setattr(request, _CALLER, oauth_request.client)
         setattr(request, _REFUSAL, error)
         setattr(request, _RESULT, authenticated)
         return authenticated
+
+    def verify_request(self, request, scopes):
+        valid, oauth_request = super().verify_request(request, scopes)
+        access_token = getattr(oauth_request, "access_token", None) if valid else None
+        if access_token is not None:
+            setattr(request, _CALLER, access_token.application)
+        return valid, oauth_request

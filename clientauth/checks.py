@@ -3,7 +3,10 @@
 Stable IDs: clientauth.E001 unknown key, E002 an algorithm that is HMAC, ``none`` or
 unknown, E003 a value of the wrong type or range, E004 an issuer that is not an
 absolute http(s) URL without a trailing slash, E005 a TOKEN_ENDPOINT_ALIAS that is not
-an absolute URL.
+an absolute URL, E006 DOT's ``CLIENT_SECRET_HASHER`` naming the keyed client-secret
+hasher while ``PASSWORD_HASHERS`` does not list it (no secret could be stored); W001
+client secrets stored with a slow password hasher (every check of a wrong secret is
+then a CPU cost any caller can impose).
 """
 
 from __future__ import annotations
@@ -11,11 +14,14 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.checks import Error, register
+from django.contrib.auth.hashers import get_hashers_by_algorithm
+from django.core.checks import Error, Warning, register
 from django.core.exceptions import ImproperlyConfigured
+from oauth2_provider.settings import oauth2_settings
 
 from clientauth import conf
 from clientauth.constants import ASYMMETRIC_ALGORITHMS
+from clientauth.hashers import ALGORITHM as SECRET_HASH_ALGORITHM
 
 
 def _absolute(url: object) -> bool:
@@ -75,3 +81,31 @@ def check_private_key_jwt(app_configs=None, **kwargs) -> list[Error]:
         except ImproperlyConfigured as exc:
             found.append(Error(str(exc), id="clientauth.E003"))
     return found
+
+
+@register()
+def check_client_secret_hasher(app_configs=None, **kwargs) -> list[Error | Warning]:
+    hasher = oauth2_settings.CLIENT_SECRET_HASHER
+    listed = SECRET_HASH_ALGORITHM in get_hashers_by_algorithm()
+    if hasher == SECRET_HASH_ALGORITHM and not listed:
+        return [
+            Error(
+                f"OAUTH2_PROVIDER['CLIENT_SECRET_HASHER'] is {hasher!r}, which PASSWORD_HASHERS "
+                "does not list.",
+                hint="Add 'clientauth.hashers.ClientSecretHasher' at the end of PASSWORD_HASHERS.",
+                id="clientauth.E006",
+            )
+        ]
+    if hasher != SECRET_HASH_ALGORITHM:
+        return [
+            Warning(
+                "Client secrets are stored with a password hasher: checking a wrong secret "
+                "costs the server what a password check costs, for any caller.",
+                hint=(
+                    "Add 'clientauth.hashers.ClientSecretHasher' at the end of PASSWORD_HASHERS "
+                    f"and set OAUTH2_PROVIDER['CLIENT_SECRET_HASHER'] = {SECRET_HASH_ALGORITHM!r}."
+                ),
+                id="clientauth.W001",
+            )
+        ]
+    return []

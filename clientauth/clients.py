@@ -1,20 +1,27 @@
 """What client authentication knows of an application beyond DOT's own fields.
 
 An application's ``ClientMetadata`` row, if it has one, registers its authentication
-method, pinned signing algorithm and grant types; without one, DOT's own rules stand
-(``allows_grant_type`` on the application). Works with any DOT application model.
+method, pinned signing algorithm, grant types, allowed scopes and whether it is a
+resource server; without one, DOT's own rules stand (``allows_grant_type`` on the
+application), with the default client scopes and no resource-server right. Works with
+any DOT application model.
 """
 
 from __future__ import annotations
 
 from oauth2_provider.models import AbstractApplication
 from oauth2_provider.oauth2_validators import GRANT_TYPE_MAPPING
+from oauth2_provider.settings import oauth2_settings
 
 from clientauth.models import ClientMetadata
 
 AUTHORIZATION_CODE = "authorization_code"
 REFRESH_TOKEN = "refresh_token"
 CLIENT_CREDENTIALS = "client_credentials"
+
+# Scopes a client gets only when registered with them, never by default: the right to
+# introspect with a bearer token (DOT's IntrospectTokenView).
+RESERVED_SCOPES = frozenset({"introspection"})
 
 # Registered grant (RFC 7591 wire name) -> DOT's name for it.
 DOT_GRANT_NAMES = {
@@ -76,3 +83,26 @@ def allows_grant_type(application, *dot_grant_types: str) -> bool:
     if set(dot_grant_types) == set(GRANT_TYPE_MAPPING[REFRESH_TOKEN]):
         return REFRESH_TOKEN in registered
     return any(DOT_GRANT_NAMES.get(g) in dot_grant_types for g in registered)
+
+
+def default_client_scopes() -> list[str]:
+    """The scopes of a client registered without a list: every configured scope but the
+    reserved ones, in configured order."""
+    return [s for s in oauth2_settings.SCOPES if s not in RESERVED_SCOPES]
+
+
+def allowed_scopes_of(application) -> list[str]:
+    """The scopes ``application`` may be granted (RFC 7591 ``scope``): its registered
+    list, or the default client scopes; only scopes the server still configures."""
+    metadata = metadata_of(application)
+    registered = metadata.scope_list if metadata is not None else []
+    if not registered:
+        return default_client_scopes()
+    configured = oauth2_settings.SCOPES
+    return [s for s in registered if s in configured]
+
+
+def is_resource_server(application) -> bool:
+    """Whether ``application`` may introspect other clients' tokens (RFC 7662 s. 2.1)."""
+    metadata = metadata_of(application)
+    return bool(metadata is not None and metadata.resource_server)

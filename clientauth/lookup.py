@@ -35,8 +35,11 @@ from keystore.services import (
     verification_keys,
 )
 
-# The metadata columns read beside the application's, in this order.
-_METADATA_FIELDS = ("token_endpoint_auth_method", "token_endpoint_auth_signing_alg", "grant_types")
+# The metadata columns read beside the application's, in this order: all of them, so
+# nothing asked of a client later costs another query.
+_METADATA_FIELDS = tuple(
+    f.attname for f in ClientMetadata._meta.concrete_fields if not f.primary_key
+)
 
 
 @functools.cache

@@ -13,6 +13,13 @@ answer. There is no fallback to a secret after a failed assertion.
 
 What only the raw ``HttpRequest`` shows (a parameter given twice, credentials in the
 query string) is checked before oauthlib runs, by ``clientauth.backends``.
+
+The validator also keeps what a client registered: its grant types
+(``validate_grant_type``), a refresh token only for a client allowed the
+``refresh_token`` grant (RFC 6749 section 1.5: "issuing a refresh token is optional at
+the discretion of the authorization server"), a refreshed token within the scopes the
+client is allowed today (``get_original_scopes``), and an authorization code redeemed
+once: a second redemption revokes the first one's tokens (``clientauth.codes``).
 """
 
 from __future__ import annotations
@@ -23,9 +30,10 @@ from urllib.parse import parse_qsl, urlsplit
 
 from django.db import DatabaseError
 from oauth2_provider.oauth2_validators import GRANT_TYPE_MAPPING, OAuth2Validator
+from oauth2_provider.scopes import get_scopes_backend
 from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 
-from clientauth import clients, conf, errors, failures
+from clientauth import clients, codes, conf, errors, failures
 from clientauth.authentication import authenticate, consume
 from clientauth.constants import (
     AUTH_METHODS,
@@ -129,3 +137,58 @@ class ClientAuthValidator(OAuth2Validator):
             )
         dot_names = GRANT_TYPE_MAPPING.get(grant_type)
         return dot_names is not None and clients.allows_grant_type(request.client, *dot_names)
+
+    def get_original_scopes(self, refresh_token, request, *args, **kwargs):
+        """The refreshed token's scopes, narrowed to those the client may have today
+        (its scopes may have been cut since); none left is ``invalid_scope``."""
+        original = super().get_original_scopes(refresh_token, request, *args, **kwargs)
+        original = original.split() if isinstance(original, str) else list(original)
+        available = get_scopes_backend().get_available_scopes(
+            application=request.client, request=request
+        )
+        allowed = [scope for scope in original if scope in available]
+        if original and not allowed:
+            raise oauth_errors.InvalidScopeError(
+                description="The client may no longer have any scope of this token.",
+                request=request,
+            )
+        return allowed
+
+    def save_bearer_token(self, token, request, *args, **kwargs):
+        """DOT's, without a refresh token for a client not allowed the
+        ``refresh_token`` grant: it could never use one."""
+        if "refresh_token" in token and not clients.allows_grant_type(
+            request.client, *GRANT_TYPE_MAPPING[clients.REFRESH_TOKEN]
+        ):
+            del token["refresh_token"]
+        return super().save_bearer_token(token, request, *args, **kwargs)
+
+    def _create_access_token(self, expires, request, token, source_refresh_token=None):
+        access_token = super()._create_access_token(expires, request, token, source_refresh_token)
+        request.clientauth_access_token = access_token
+        return access_token
+
+    def _create_refresh_token(self, request, refresh_token_code, access_token, previous):
+        refresh_token = super()._create_refresh_token(
+            request, refresh_token_code, access_token, previous
+        )
+        request.clientauth_refresh_token = refresh_token
+        return refresh_token
+
+    def validate_code(self, client_id, code, client, request, *args, **kwargs):
+        """DOT's check; a code this client has redeemed before revokes what it gave."""
+        if super().validate_code(client_id, code, client, request, *args, **kwargs):
+            return True
+        codes.replayed(client, code)
+        return False
+
+    def invalidate_authorization_code(self, client_id, code, request, *args, **kwargs):
+        """DOT deletes the grant; the code is remembered with the tokens it gave."""
+        issued = (
+            getattr(request, "clientauth_access_token", None),
+            getattr(request, "clientauth_refresh_token", None),
+        )
+        try:
+            super().invalidate_authorization_code(client_id, code, request, *args, **kwargs)
+        finally:
+            codes.remember(request.client, code, *issued)

@@ -8,10 +8,17 @@ backend's check, made early), an unexpected exception is a JSON 500 (``server_er
 traceback in the ``django.request`` log, a database that cannot answer is a JSON 503,
 and a client refused at introspection gets the contract's 401 rather than DOT's bare
 403.
+
+Who may introspect what (RFC 7662 sections 2.1 and 4): a client learns about its own
+tokens, and a client registered as a resource server
+(``ClientMetadata.resource_server``) about every client's. Anyone else gets
+``{"active": false}`` for a token of another client, the answer for a token that does
+not exist, so an introspection tells nothing about other clients' tokens.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import sys
 
@@ -24,10 +31,11 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from oauth2_provider import views as dot
+from oauth2_provider.models import get_access_token_model
 from oauth2_provider.signals import app_authorized
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
-from clientauth import backends
+from clientauth import backends, clients
 from clientauth.constants import NO_STORE_HEADERS
 
 request_log = logging.getLogger("django.request")
@@ -130,6 +138,29 @@ class IntrospectView(ClientEndpointMixin, dot.IntrospectTokenView):
         answer = error_response("invalid_token", "The access token is invalid.", 401)
         answer["WWW-Authenticate"] = 'Bearer error="invalid_token"'
         return answer
+
+    def post(self, request, *args, **kwargs):
+        token_value = request.POST.get("token")
+        if token_value is not None and not may_introspect(backends.caller(request), token_value):
+            return JsonResponse({"active": False})
+        return super().post(request, *args, **kwargs)
+
+
+def may_introspect(caller, token_value: str) -> bool:
+    """Whether the authenticated ``caller`` may learn about the access token
+    ``token_value``: a resource server always; any other client only for its own."""
+    if caller is None:
+        return False
+    if clients.is_resource_server(caller):
+        return True
+    checksum = hashlib.sha256(token_value.encode("utf-8", "surrogatepass")).hexdigest()
+    owner = (
+        get_access_token_model()
+        .objects.filter(token_checksum=checksum)
+        .values_list("application_id", flat=True)
+        .first()
+    )
+    return owner is not None and owner == caller.pk
 
 
 @method_decorator(_decorators, name="dispatch")

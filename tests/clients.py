@@ -7,7 +7,13 @@ from oauth2_provider.models import get_application_model
 
 from clientauth.models import ClientMetadata
 
-METADATA_FIELDS = ("token_endpoint_auth_method", "token_endpoint_auth_signing_alg", "grant_types")
+METADATA_FIELDS = (
+    "token_endpoint_auth_method",
+    "token_endpoint_auth_signing_alg",
+    "grant_types",
+    "scope",
+    "resource_server",
+)
 
 
 def create_application(**fields):

@@ -10,9 +10,12 @@ os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-deploym
 
 from authserver.settings import *  # noqa: E402,F403
 
-# Hashing service-provider secrets with PBKDF2's full work factor would dominate the
-# suite's run time; the hasher still hashes, so "stored hashed" stays testable.
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Hashing users' passwords with PBKDF2's full work factor would dominate the suite's
+# run time. Client secrets keep the server's own keyed hasher.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+    "clientauth.hashers.ClientSecretHasher",
+]
 
 PRIVATE_KEY_JWT = {**PRIVATE_KEY_JWT}  # noqa: F405
 

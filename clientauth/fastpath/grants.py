@@ -9,7 +9,8 @@ answers with the same JSON and the same errors.
 
 It serves only requests whose outcome cannot differ from DOT's: the
 ``client_credentials`` grant with no parameter beyond ``PARAMETERS`` (no RFC 8707
-``resource``), DOT's default token generator, scopes backend and pre-token hooks, and
+``resource``), DOT's default token generator, DOT's or ``clientauth.scopes``'s scopes backend
+(both answer from the client alone, as this path asks them), DOT's pre-token hooks, and
 nobody listening for ``app_authorized`` or for saved access tokens. Anything else goes
 through DOT. Called by the direct token path (``clientauth.fastpath``), which writes
 the token; ``tests/clientauth/test_fastpath.py`` holds its answers equal to DOT's.
@@ -42,6 +43,7 @@ from oauthlib.oauth2.rfc6749.utils import scope_to_list
 
 from clientauth import clients
 from clientauth.constants import CLIENT_ASSERTION, CLIENT_ASSERTION_TYPE, JSON_NO_STORE_HEADERS
+from clientauth.scopes import ClientScopes
 
 GRANT_TYPE = "client_credentials"
 PARAMETERS = frozenset(
@@ -54,7 +56,7 @@ def _dot_is_default() -> bool:
         oauth2_settings.ACCESS_TOKEN_GENERATOR is None
         and not oauth2_settings.EXTRA_SERVER_KWARGS
         and oauth2_settings.OAUTH_PRE_TOKEN_VALIDATION == DOT_DEFAULTS["OAUTH_PRE_TOKEN_VALIDATION"]
-        and oauth2_settings.SCOPES_BACKEND_CLASS is SettingsScopes
+        and oauth2_settings.SCOPES_BACKEND_CLASS in (SettingsScopes, ClientScopes)
     )
 
 

@@ -92,3 +92,11 @@ def frozen_now(monkeypatch) -> float:
     now = float(int(time.time()))
     monkeypatch.setattr("clientauth.validator.time.time", lambda: now)
     return now
+
+
+@pytest.fixture
+def user(db):
+    """A resource owner for the authorization-code cases."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.create_user("alice", email="alice@example.org", password="pw")

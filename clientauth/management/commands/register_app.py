@@ -43,6 +43,20 @@ class Command(BaseCommand):
             metavar="ALG",
             help=f"pin the assertion algorithm, one of {', '.join(ASYMMETRIC_ALGORITHMS)}",
         )
+        parser.add_argument(
+            "--scopes",
+            default="",
+            metavar="LIST",
+            help=(
+                "scopes the client may be granted, space- or comma-separated "
+                "(default: every configured scope but introspection)"
+            ),
+        )
+        parser.add_argument(
+            "--resource-server",
+            action="store_true",
+            help="let the client introspect every client's tokens, not only its own",
+        )
         parser.add_argument("--json", action="store_true", help="print one JSON object")
 
     def handle(self, *args, **options):
@@ -53,6 +67,8 @@ class Command(BaseCommand):
                 grant_types=registration.parse_grant_types(options["grant_types"]),
                 auth_method=options["auth_method"],
                 signing_alg=options["signing_alg"],
+                scopes=options["scopes"].replace(",", " ").split(),
+                resource_server=options["resource_server"],
             )
         except registration.RegistrationError as exc:
             raise CommandError(str(exc)) from None
