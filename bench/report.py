@@ -60,13 +60,13 @@ def _row(r: dict) -> str:
     )
 
 
-def _round_ratios(jwt: dict, plain: dict) -> str:
+def _round_ratios(numerator: dict, denominator: dict) -> str:
     """Round by round (the two measured minutes apart), when there are several."""
-    jwt_rounds = jwt.get("round_cpu_ms_per_token", ())
-    plain_rounds = plain.get("round_cpu_ms_per_token", ())
-    if len(jwt_rounds) < 2 or len(jwt_rounds) != len(plain_rounds):
+    top = numerator.get("round_cpu_ms_per_token", ())
+    bottom = denominator.get("round_cpu_ms_per_token", ())
+    if len(top) < 2 or len(top) != len(bottom):
         return ""
-    each = [a / b for a, b in zip(jwt_rounds, plain_rounds, strict=True)]
+    each = [a / b for a, b in zip(top, bottom, strict=True)]
     return f" (round by round {min(each):.2f}x to {max(each):.2f}x)"
 
 
@@ -82,7 +82,8 @@ def ratios(results: list[dict]) -> list[str]:
             parts = []
             if "hashed" in by:
                 parts.append(
-                    f"hashed secret costs {by['hashed']['cpu_ms_per_token'] / jwt_cpu:.0f}x"
+                    f"a hashed secret costs {by['hashed']['cpu_ms_per_token'] / jwt_cpu:.2f}x it"
+                    + _round_ratios(by["hashed"], by[key])
                 )
             if "plain" in by:
                 parts.append(
@@ -113,8 +114,7 @@ def main_block(args: argparse.Namespace, results: list[dict], command: str, secs
         f"- Server: `gunicorn -c gunicorn.conf.py authserver.wsgi`, {args.workers} sync workers,"
         " DJANGO_DEBUG=0",
         f"- Load: {args.connections} connections, {args.threads} wrk threads; {rounds}"
-        f"{args.warmup:g} s warm-up then {args.duration:g} s per scenario"
-        f" ({args.hashed_duration:g} s for the hashed secret, at one connection a worker),"
+        f"{args.warmup:g} s warm-up then {args.duration:g} s per scenario,"
         " each assertion used once",
         "",
         "| stack | scenario | tokens | tokens/s | p50 ms | p99 ms | CPU ms/token | "

@@ -59,7 +59,7 @@ SCENARIOS = (
     Scenario("rs256", "private_key_jwt RS256", "private_key_jwt", "RS256"),
     Scenario("es256", "private_key_jwt ES256", "private_key_jwt", "ES256"),
     Scenario("eddsa", "private_key_jwt EdDSA", "private_key_jwt", "EdDSA"),
-    Scenario("hashed", "client_secret_basic, hashed (PBKDF2)", "client_secret_basic"),
+    Scenario("hashed", "client_secret_basic, hashed (keyed HMAC-SHA-256)", "client_secret_basic"),
     Scenario("plain", "client_secret_basic, plain secret", "client_secret_basic", hashed=False),
 )
 
@@ -75,7 +75,6 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--rounds", type=int, help="measurements per scenario, in turns (3; quick 1)")
     p.add_argument("--duration", type=float, help="seconds per measurement (8; quick 3)")
     p.add_argument("--warmup", type=float, help="seconds of warm-up per measurement (2; quick 1)")
-    p.add_argument("--hashed-duration", type=float, help="seconds for the PBKDF2 scenario")
     p.add_argument("--max-rate", type=int, default=3500, help="tokens/s that bodies cover")
     p.add_argument(
         "--stacks", default="floor,sqlite,postgres", help="floor is gunicorn with a fixed answer"
@@ -93,7 +92,6 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         p.error("--rounds must be at least 1")
     args.duration = args.duration or (3.0 if quick else 8.0)
     args.warmup = args.warmup or (1.0 if quick else 2.0)
-    args.hashed_duration = args.hashed_duration or (3.0 if quick else 5.0)
     return args
 
 
@@ -167,12 +165,10 @@ def measure(
     round_no: int = 0,
 ) -> dict:
     url = f"http://127.0.0.1:{args.port}/oauth2/token"
-    duration = args.hashed_duration if sc.key == "hashed" else args.duration
+    duration = args.duration
     if args.leak:
         duration = 3600
-    # PBKDF2 takes ~200 ms a token: at 32 connections the queue alone would hold the
-    # run for seconds after wrk stops, so this one scenario runs one connection a worker.
-    connections = min(args.connections, args.workers) if sc.key == "hashed" else args.connections
+    connections = args.connections
     common = dict(
         threads=min(args.threads, connections),
         connections=connections,
