@@ -138,3 +138,12 @@ def test_the_existing_client_secret_still_works(dropin, how):
 
     assert response.status_code == 200, response.text
     assert response.json()["access_token"]
+    # Stored with the stock project's password hasher; stored again with the keyed
+    # hash once it matched.
+    stored = dropin.manage(
+        "shell",
+        "-c",
+        "from oauth2_provider.models import Application; "
+        f"print(Application.objects.get(client_id={cc.client_id!r}).client_secret.split('$')[0])",
+    )
+    assert stored.stdout.split()[-1] == "clientauth_hmac_sha256", stored.stdout + stored.stderr
