@@ -4,8 +4,10 @@
 and the console's registration form, so both refuse exactly the same input with the
 same ``RegistrationError`` message. Metadata follow RFC 7591 section 2 names:
 ``redirect_uris`` (callbacks), ``grant_types``, ``token_endpoint_auth_method``,
-``token_endpoint_auth_signing_alg``. The client is always confidential; its secret is
-returned in plaintext once and stored hashed (DOT's ``hash_client_secret``). The
+``token_endpoint_auth_signing_alg``, ``scope`` (configured scopes only; empty for the
+server's defaults), beside this server's ``resource_server`` flag. The client is always
+confidential; its secret is returned in plaintext once and stored hashed (DOT's
+``hash_client_secret``). The
 application is DOT's application model, whichever it is; the metadata DOT has no field
 for go into its ``ClientMetadata`` row, written in the same transaction.
 
@@ -19,6 +21,7 @@ from urllib.parse import urlsplit
 
 from django.db import transaction
 from oauth2_provider.models import AbstractApplication, get_application_model
+from oauth2_provider.settings import oauth2_settings
 
 from clientauth.clients import (
     AUTHORIZATION_CODE,
@@ -55,14 +58,29 @@ def register_service_provider(
     grant_types: list[str],
     auth_method: str,
     signing_alg: str = "",
+    scopes: list[str] | None = None,
+    resource_server: bool = False,
     user=None,
 ) -> tuple[AbstractApplication, str]:
-    """Create a confidential client; return it and its plaintext secret (shown once)."""
+    """Create a confidential client; return it and its plaintext secret (shown once).
+
+    ``scopes`` None or empty: the server's default client scopes (stored as "").
+    """
     provider = get_application_model()(
         client_type=AbstractApplication.CLIENT_CONFIDENTIAL, user=user
     )
     metadata = ClientMetadata()
-    _apply(provider, metadata, name, callbacks, grant_types, auth_method, signing_alg)
+    _apply(
+        provider,
+        metadata,
+        name,
+        callbacks,
+        grant_types,
+        auth_method,
+        signing_alg,
+        scopes,
+        resource_server,
+    )
     # The model generates the secret on instantiation and hashes it on save: the
     # plaintext exists only here.
     secret = provider.client_secret
@@ -78,10 +96,22 @@ def update_service_provider(
     grant_types: list[str],
     auth_method: str,
     signing_alg: str = "",
+    scopes: list[str] | None = None,
+    resource_server: bool = False,
 ) -> AbstractApplication:
     """Change a client's metadata under the same rules; its ID and secret stay."""
     metadata = metadata_of(provider) or ClientMetadata()
-    _apply(provider, metadata, name, callbacks, grant_types, auth_method, signing_alg)
+    _apply(
+        provider,
+        metadata,
+        name,
+        callbacks,
+        grant_types,
+        auth_method,
+        signing_alg,
+        scopes,
+        resource_server,
+    )
     _save(provider, metadata)
     return provider
 
@@ -99,7 +129,17 @@ def parse_grant_types(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
-def _apply(provider, metadata, name, callbacks, grant_types, auth_method, signing_alg) -> None:
+def _apply(
+    provider,
+    metadata,
+    name,
+    callbacks,
+    grant_types,
+    auth_method,
+    signing_alg,
+    scopes=None,
+    resource_server=False,
+) -> None:
     # Everything is validated before anything is assigned: a refused edit leaves the
     # instances as they were.
     grants = _grant_types(grant_types)
@@ -118,6 +158,8 @@ def _apply(provider, metadata, name, callbacks, grant_types, auth_method, signin
         "grant_types": ",".join(grants),
         "token_endpoint_auth_method": _auth_method(auth_method),
         "token_endpoint_auth_signing_alg": _signing_alg(signing_alg, auth_method),
+        "scope": _scopes(scopes),
+        "resource_server": bool(resource_server),
     }
     for field, value in values.items():
         setattr(provider, field, value)
@@ -188,6 +230,33 @@ def _auth_method(auth_method: str) -> str:
             f"(choose from {', '.join(AUTH_METHODS)})"
         )
     return auth_method
+
+
+def configured_scopes() -> dict[str, str]:
+    """The server's scopes and their descriptions (``OAUTH2_PROVIDER["SCOPES"]``)."""
+    return dict(oauth2_settings.SCOPES)
+
+
+def normalized_scopes(scopes: list[str] | None) -> list[str]:
+    """``scopes`` checked (``RegistrationError`` naming an unknown one) and in
+    configured order, each once."""
+    return _scopes(scopes).split()
+
+
+def _scopes(scopes: list[str] | None) -> str:
+    """RFC 7591 ``scope``: configured scopes only, space-separated in configured order.
+
+    None or empty stores "": the server's default client scopes apply.
+    """
+    configured = configured_scopes()
+    chosen = set()
+    for scope in scopes or ():
+        if not isinstance(scope, str) or scope not in configured:
+            raise RegistrationError(
+                f"unknown scope {str(scope)[:64]!r} (choose from {', '.join(configured)})"
+            )
+        chosen.add(scope)
+    return " ".join(scope for scope in configured if scope in chosen)
 
 
 def _signing_alg(signing_alg: str, auth_method: str) -> str:

@@ -1,34 +1,80 @@
-"""URLs of the console, every one behind ``console.access.staff_required``."""
+"""URLs of the console, each stating the rights it needs (``console.access``).
+
+Staff is required everywhere; ``needs`` names the model permissions on top. The
+checker needs to view service providers and certificates because its verdict reveals
+both (which client exists, its method and pinned algorithm, its key's validity).
+"""
 
 from __future__ import annotations
 
-from django.urls import path
-from django.views.generic import RedirectView
-
-from console.access import staff_required
-from console.views import diagnostics, keystore, providers
+from console.access import STAFF_ONLY, console_path
+from console.views import diagnostics, home, keystore, providers
 
 app_name = "console"
 
-
-def _staff(route: str, view, name: str):
-    return path(route, staff_required(view), name=name)
-
-
 urlpatterns = [
-    _staff("", RedirectView.as_view(pattern_name="console:providers"), "home"),
-    _staff("providers/", providers.provider_list, "providers"),
-    _staff("providers/new/", providers.provider_register, "provider-register"),
-    _staff("providers/<int:pk>/", providers.provider_detail, "provider-detail"),
-    _staff("providers/<int:pk>/created/", providers.provider_created, "provider-created"),
-    _staff("providers/<int:pk>/edit/", providers.provider_edit, "provider-edit"),
-    _staff("providers/<int:pk>/delete/", providers.provider_delete, "provider-delete"),
-    _staff("keystore/", keystore.certificate_list, "certificates"),
-    _staff("keystore/import/", keystore.certificate_import, "certificate-import"),
-    _staff("keystore/<int:pk>/", keystore.certificate_detail, "certificate-detail"),
-    _staff("keystore/<int:pk>/export/", keystore.certificate_export, "certificate-export"),
-    _staff("keystore/<int:pk>/delete/", keystore.certificate_delete, "certificate-delete"),
-    _staff("failures/", diagnostics.failure_list, "failures"),
-    _staff("checker/", diagnostics.checker, "checker"),
-    _staff("audit/", diagnostics.audit_list, "audit"),
+    console_path("", home.home, "home", needs=STAFF_ONLY),
+    console_path("providers/", providers.provider_list, "providers", needs=("view_provider",)),
+    console_path(
+        "providers/new/", providers.provider_register, "provider-register", needs=("add_provider",)
+    ),
+    console_path(
+        "providers/<int:pk>/",
+        providers.provider_detail,
+        "provider-detail",
+        needs=("view_provider",),
+    ),
+    console_path(
+        "providers/<int:pk>/created/",
+        providers.provider_created,
+        "provider-created",
+        needs=("add_provider",),
+    ),
+    console_path(
+        "providers/<int:pk>/edit/",
+        providers.provider_edit,
+        "provider-edit",
+        needs=("change_provider",),
+    ),
+    console_path(
+        "providers/<int:pk>/delete/",
+        providers.provider_delete,
+        "provider-delete",
+        needs=("delete_provider",),
+    ),
+    console_path(
+        "keystore/", keystore.certificate_list, "certificates", needs=("view_certificate",)
+    ),
+    console_path(
+        "keystore/import/",
+        keystore.certificate_import,
+        "certificate-import",
+        needs=("add_certificate",),
+    ),
+    console_path(
+        "keystore/<int:pk>/",
+        keystore.certificate_detail,
+        "certificate-detail",
+        needs=("view_certificate",),
+    ),
+    console_path(
+        "keystore/<int:pk>/export/",
+        keystore.certificate_export,
+        "certificate-export",
+        needs=("view_certificate",),
+    ),
+    console_path(
+        "keystore/<int:pk>/delete/",
+        keystore.certificate_delete,
+        "certificate-delete",
+        needs=("delete_certificate",),
+    ),
+    console_path("failures/", diagnostics.failure_list, "failures", needs=("view_failure",)),
+    console_path(
+        "checker/",
+        diagnostics.checker,
+        "checker",
+        needs=("view_provider", "view_certificate"),
+    ),
+    console_path("audit/", diagnostics.audit_list, "audit", needs=("view_audit",)),
 ]

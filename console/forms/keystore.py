@@ -6,6 +6,8 @@ under 2048 bits, unsupported key type, alias taken without replace, a wrong pass
 come back as one form error carrying the same one-line message the command prints,
 ``FILE: reason``, with the uploaded file's name as FILE. Where the command adds a hint
 naming one of its options, the form puts the hint on the matching field instead.
+Without ``may_replace`` (the user lacks ``change_certificate``) the form has no
+replace field, so an alias already taken is refused.
 """
 
 from __future__ import annotations
@@ -51,6 +53,11 @@ class ImportCertificateForm(forms.Form):
         required=False,
     )
 
+    def __init__(self, *args, may_replace: bool = True, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not may_replace:
+            del self.fields["replace"]
+
     def clean_alias(self) -> str:
         return self.cleaned_data["alias"].strip()
 
@@ -58,5 +65,5 @@ class ImportCertificateForm(forms.Form):
         """Show a refusal of ``keystore.services.import_certificate``."""
         self.add_error(None, f"{filename}: {error}")
         field, hint = FIELD_HINTS.get(error.reason, (None, ""))
-        if field:
+        if field in self.fields:
             self.add_error(field, hint)

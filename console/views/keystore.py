@@ -2,7 +2,9 @@
 
 Imports go through ``keystore.services.import_certificate``, the function behind
 ``manage.py import_cert``: a refused file becomes a form error with the command's
-one-line message, and nothing is written (no certificate, no audit line).
+one-line message, and nothing is written (no certificate, no audit line). Each URL's
+rights are declared in ``console.urls``; replacing a certificate on import needs
+``change_certificate`` beside the URL's ``add_certificate``.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 from oauth2_provider.models import get_application_model
 
 from console import audit, certstatus
+from console.access import require, rights_of
 from console.forms.keystore import ImportCertificateForm
 from console.models import AuditEntry
 from console.views.common import now
@@ -44,12 +47,18 @@ def certificate_list(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def certificate_import(request: HttpRequest) -> HttpResponse:
+    if "replace" in request.POST:
+        require(request, "change_certificate")
+    may_replace = rights_of(request)["change_certificate"]
     initial = {"alias": request.GET.get("alias", ""), "replace": bool(request.GET.get("replace"))}
-    form = ImportCertificateForm(request.POST or None, request.FILES or None, initial=initial)
+    form = ImportCertificateForm(
+        request.POST or None, request.FILES or None, initial=initial, may_replace=may_replace
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         alias = data["alias"]
         upload = data["file"]
+        replace = data.get("replace", False)
         existed = Certificate.objects.filter(alias=alias).exists()
         try:
             certificate = services.import_certificate(
@@ -58,12 +67,12 @@ def certificate_import(request: HttpRequest) -> HttpResponse:
                 upload.read(MAX_FILE_BYTES + 1),
                 password=data["password"] or None,
                 keystore_alias=data["keystore_alias"] or None,
-                replace=data["replace"],
+                replace=replace,
             )
         except KeystoreError as exc:
             form.refused(upload.name, exc)
         else:
-            replaced = existed and data["replace"]
+            replaced = existed and replace
             action = AuditEntry.CERT_REPLACE if replaced else AuditEntry.CERT_IMPORT
             detail = f"{certificate.subject}; sha256 {certificate.thumbprint_sha256}"
             audit.record(request, action, alias, detail)
@@ -79,7 +88,8 @@ def certificate_detail(request: HttpRequest, pk: int) -> HttpResponse:
     client_ids = {provider.client_id} if provider else set()
     context = {
         "certificate": certificate,
-        "provider": provider,
+        # Whether a client has this ID shows in the status; who it is, only to viewers.
+        "provider": provider if rights_of(request)["view_provider"] else None,
         "status": certstatus.status(certificate, client_ids=client_ids, now=now()),
     }
     return render(request, "console/keystore/detail.html", context)

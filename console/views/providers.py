@@ -4,6 +4,10 @@ Registration calls ``clientauth.registration.register_service_provider``, the sa
 function as ``manage.py register_app``. The plaintext secret exists only in the
 session between the registration POST and the one page that shows it, which removes
 it from the session while rendering; it never appears in a URL.
+
+Each URL's rights are declared in ``console.urls``; a page leaves out what the user may
+not see (a certificate needs ``view_certificate``, failures ``view_failure``), and
+deleting the certificate with its service provider needs ``delete_certificate`` too.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from oauth2_provider.models import get_application_model
 from clientauth import clients, registration
 from clientauth.models import AuthFailure
 from console import audit, certstatus
+from console.access import require, rights_of
 from console.forms.providers import ServiceProviderForm
 from console.models import AuditEntry
 from console.views.common import no_store, now
@@ -34,7 +39,10 @@ def provider_list(request: HttpRequest) -> HttpResponse:
         .objects.select_related("client_metadata")
         .order_by("name", "client_id")
     )
-    certificates = Certificate.objects.in_bulk([p.client_id for p in providers], field_name="alias")
+    certificates = {}
+    if rights_of(request)["view_certificate"]:
+        aliases = [p.client_id for p in providers]
+        certificates = Certificate.objects.in_bulk(aliases, field_name="alias")
     at = now()
     client_ids = {p.client_id for p in providers}
     rows = []
@@ -81,17 +89,22 @@ def provider_created(request: HttpRequest, pk: int) -> HttpResponse:
 
 def provider_detail(request: HttpRequest, pk: int) -> HttpResponse:
     provider = get_object_or_404(get_application_model(), pk=pk)
-    certificate = Certificate.objects.filter(alias=provider.client_id).first()
-    status = (
-        certstatus.status(certificate, client_ids={provider.client_id}, now=now())
-        if certificate
-        else None
-    )
-    failures = AuthFailure.objects.filter(client_id=provider.client_id)[:RECENT_FAILURES]
+    rights = rights_of(request)
+    certificate = status = failures = None
+    if rights["view_certificate"]:
+        certificate = Certificate.objects.filter(alias=provider.client_id).first()
+    if certificate:
+        status = certstatus.status(certificate, client_ids={provider.client_id}, now=now())
+    if rights["view_failure"]:
+        failures = AuthFailure.objects.filter(client_id=provider.client_id)[:RECENT_FAILURES]
+    metadata = clients.metadata_of(provider)
     context = {
         "provider": provider,
         "callbacks": provider.redirect_uris.split(),
         "grant_types": registration.grant_types_of(provider),
+        "scopes": metadata.scope_list if metadata else [],
+        "default_scopes": clients.default_client_scopes(),
+        "resource_server": bool(metadata and metadata.resource_server),
         "certificate": certificate,
         "status": status,
         "failures": failures,
@@ -102,12 +115,15 @@ def provider_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def provider_edit(request: HttpRequest, pk: int) -> HttpResponse:
     provider = get_object_or_404(get_application_model(), pk=pk)
+    metadata = clients.metadata_of(provider)
     initial = {
         "name": provider.name,
         "callbacks": "\n".join(provider.redirect_uris.split()),
         "grant_types": registration.grant_types_of(provider),
         "auth_method": clients.auth_method_of(provider),
         "signing_alg": clients.signing_alg_of(provider),
+        "scopes": metadata.scope_list if metadata else [],
+        "resource_server": bool(metadata and metadata.resource_server),
     }
     form = ServiceProviderForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -131,6 +147,8 @@ def provider_delete(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         client_id, name = provider.client_id, provider.name
         with_certificate = certificate is not None and request.POST.get("delete_certificate")
+        if with_certificate:
+            require(request, "delete_certificate")
         with transaction.atomic():
             provider.delete()
             if with_certificate:

@@ -1,7 +1,11 @@
 """Fixtures of the console tests: users, logged-in clients, keystore files.
 
-Certificate files (PEM, DER, PKCS#12, JKS) are built from the session's generated
-keys; nothing here is committed key material.
+``staff_user`` holds every permission on the models the console shows, so the tests of
+what a page does need not repeat the grant; ``grant`` gives a user chosen permissions,
+for the tests of who may do what (``test_permissions.py``). Permission names are made
+here from the models, not read from ``console.access``. Certificate files (PEM, DER,
+PKCS#12, JKS) are built from the session's generated keys; nothing here is committed
+key material.
 """
 
 from __future__ import annotations
@@ -11,18 +15,46 @@ import datetime as dt
 import jks
 import pytest
 from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
+from django.contrib.auth import get_permission_codename
+from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
 from django.test import Client
+from oauth2_provider.models import get_application_model
 
+from clientauth.models import AuthFailure
+from console.models import AuditEntry
+from keystore.models import Certificate
 from tests import keys
 
 STORE_PASSWORD = "changeit-test"
 
 
+ACTIONS = ("view", "add", "change", "delete")
+
+
+def console_models() -> list:
+    return [get_application_model(), Certificate, AuthFailure, AuditEntry]
+
+
+def permission(action: str, model) -> Permission:
+    return Permission.objects.get(
+        content_type=ContentType.objects.get_for_model(model),
+        codename=get_permission_codename(action, model._meta),
+    )
+
+
+def grant(user, *pairs: tuple[str, object]):
+    """Give ``user`` the permission to do each (action, model) pair."""
+    user.user_permissions.add(*(permission(action, model) for action, model in pairs))
+    return user
+
+
 @pytest.fixture
 def staff_user(django_user_model):
-    return django_user_model.objects.create_user(
+    user = django_user_model.objects.create_user(
         "operator", password="operator-password-1", is_staff=True
     )
+    return grant(user, *((a, m) for m in console_models() for a in ACTIONS))
 
 
 @pytest.fixture

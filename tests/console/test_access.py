@@ -1,7 +1,7 @@
 """Every console URL is for staff only, and every form is CSRF-protected.
 
-The walk iterates ``console.urls.urlpatterns`` itself, so a URL added later without
-``staff_required`` fails here.
+The walk iterates ``console.urls.urlpatterns`` itself, so a URL added later that lets
+anyone but active staff in fails here. Which staff may do what: ``test_permissions.py``.
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
 """The console in a real Chromium (Debian's /usr/bin/chromium driven by Playwright).
 
-One staff session walks the integrator's path: sign in, register a service provider,
-read its client key, import its certificate from a password-protected PKCS#12, see it
-listed as valid, check a good and a bad assertion, delete the certificate. Every page
+One staff session with every console permission walks the integrator's path: sign in,
+register a service provider, read its client key, import its certificate from a
+password-protected PKCS#12, see it listed as valid, check a good and a bad assertion,
+delete the certificate. A staff user who may only view sees no button to change
+anything, and is refused the edit page. Every page
 is saved as a screenshot under ``test-artifacts/screenshots/``. Without
 ``/usr/bin/chromium`` (``scripts/install-test-deps`` installs it) the tests are
 skipped, never passed.
@@ -17,8 +19,9 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from clientauth import registration
 from tests import keys
-from tests.console.conftest import STORE_PASSWORD, p12_bytes
+from tests.console.conftest import ACTIONS, STORE_PASSWORD, console_models, grant, p12_bytes
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -75,7 +78,15 @@ def page(browser, live_server):
 
 @pytest.fixture
 def operator(transactional_db, django_user_model):
-    return django_user_model.objects.create_user("operator", password=PASSWORD, is_staff=True)
+    user = django_user_model.objects.create_user("operator", password=PASSWORD, is_staff=True)
+    return grant(user, *((a, m) for m in console_models() for a in ACTIONS))
+
+
+def sign_in(page, username: str) -> None:
+    page.goto("/accounts/login/?next=/console/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
 
 
 def shot(page, name: str) -> None:
@@ -190,3 +201,27 @@ def test_non_staff_user_sees_no_console_page(page, transactional_db, django_user
     response = page.goto("/console/keystore/")
     assert response.status == 403
     assert "Keystore" not in page.content()
+
+
+def test_viewer_sees_no_button_to_change_anything(page, transactional_db, django_user_model):
+    from playwright.sync_api import expect
+
+    user = django_user_model.objects.create_user("viewer", password=PASSWORD, is_staff=True)
+    grant(user, *(("view", m) for m in console_models()))
+    provider, _ = registration.register_service_provider(
+        name="Today App",
+        callbacks=["https://today.example/callback"],
+        grant_types=["authorization_code"],
+        auth_method="private_key_jwt",
+        scopes=["openid", "read"],
+    )
+    sign_in(page, "viewer")
+    expect(page.locator("h1")).to_have_text("Service providers")
+    expect(page.locator("text=Register service provider")).to_have_count(0)
+    page.click("text=Today App")
+    expect(page.locator("#scopes")).to_have_text("openid, read")
+    expect(page.locator(".page-head .actions a")).to_have_count(0)
+    expect(page.locator("text=Import certificate")).to_have_count(0)
+    shot(page, "16-viewer-provider-detail")
+    response = page.goto(f"/console/providers/{provider.pk}/edit/")
+    assert response.status == 403

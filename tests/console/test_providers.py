@@ -167,3 +167,108 @@ def test_delete_can_keep_the_certificate(staff_client, rsa_key):
     staff_client.post(reverse("console:provider-delete", args=[provider.pk]), {})
     assert not ServiceProvider.objects.exists()
     assert Certificate.objects.filter(alias=provider.client_id).exists()
+
+
+# Allowed scopes and the resource-server flag.
+
+
+def test_form_offers_the_configured_scopes_with_their_descriptions(staff_client, settings):
+    body = staff_client.get(reverse("console:provider-register")).content.decode()
+    for scope, description in settings.OAUTH2_PROVIDER["SCOPES"].items():
+        assert f'value="{scope}"' in body and description in body
+    assert 'name="resource_server"' in body and "introspect the tokens of every client" in body
+    assert "default client scopes (openid, profile, email, read, write)" in body
+
+    settings.OAUTH2_PROVIDER = {
+        **settings.OAUTH2_PROVIDER,
+        "SCOPES": {"read": "Read access", "billing": "Billing data"},
+    }
+    body = staff_client.get(reverse("console:provider-register")).content.decode()
+    assert 'value="billing"' in body and 'value="openid"' not in body
+
+
+def test_register_sets_scopes_in_configured_order_and_resource_server(staff_client):
+    data = {**REGISTER, "scopes": ["write", "openid", "read"], "resource_server": "on"}
+    response = staff_client.post(reverse("console:provider-register"), data)
+    assert response.status_code == 302
+    metadata = ServiceProvider.objects.get().client_metadata
+    assert metadata.scope == "openid read write"
+    assert metadata.resource_server is True
+
+
+def test_register_without_scopes_stores_the_default(staff_client):
+    staff_client.post(reverse("console:provider-register"), REGISTER)
+    metadata = ServiceProvider.objects.get().client_metadata
+    assert (metadata.scope, metadata.resource_server) == ("", False)
+
+
+def test_unknown_scope_is_refused_and_named(staff_client):
+    data = {**REGISTER, "scopes": ["openid", "admin"]}
+    response = staff_client.post(reverse("console:provider-register"), data)
+    assert response.status_code == 200
+    assert "admin" in str(response.context["form"].errors["scopes"])
+    assert not ServiceProvider.objects.exists()
+    assert not AuditEntry.objects.exists()
+
+
+def test_edit_shows_and_changes_scopes_and_resource_server(staff_client):
+    provider, _ = _register(scopes=["email", "openid"], resource_server=True)
+    url = reverse("console:provider-edit", args=[provider.pk])
+    form = staff_client.get(url).context["form"]
+    assert form.initial["scopes"] == ["openid", "email"]
+    assert form.initial["resource_server"] is True
+
+    response = staff_client.post(url, {**REGISTER, "scopes": ["read"]})
+    assert response.status_code == 302
+    metadata = ServiceProvider.objects.get().client_metadata
+    assert (metadata.scope, metadata.resource_server) == ("read", False)
+    entry = AuditEntry.objects.get()
+    assert "scopes" in entry.detail and "resource_server" in entry.detail
+
+    staff_client.post(url, REGISTER)
+    assert ServiceProvider.objects.get().client_metadata.scope == ""
+
+
+def test_detail_shows_scopes_and_resource_server(staff_client):
+    provider, _ = _register(scopes=["profile", "openid"], resource_server=True)
+    body = staff_client.get(reverse("console:provider-detail", args=[provider.pk])).content
+    body = body.decode()
+    assert "<code>openid</code>, <code>profile</code>" in body
+    assert "Yes: may introspect the tokens of every client" in body
+
+    other, _ = _register(name="Plain")
+    body = staff_client.get(reverse("console:provider-detail", args=[other.pk])).content
+    body = body.decode()
+    assert "The server's default client scopes:</span> <code>openid</code>" in body
+    assert "<code>introspection</code>" not in body
+    assert "No: may introspect only its own tokens" in body
+
+
+@pytest.mark.parametrize("scopes", [None, []])
+def test_registration_default_scopes_are_stored_empty(scopes):
+    provider, _ = _register(scopes=scopes)
+    assert provider.client_metadata.scope == ""
+    assert provider.client_metadata.resource_server is False
+
+
+def test_registration_refuses_an_unknown_scope_by_name():
+    with pytest.raises(registration.RegistrationError, match="unknown scope 'admin'"):
+        _register(scopes=["read", "admin"])
+    assert not ServiceProvider.objects.exists()
+
+
+def test_refused_update_leaves_scopes_as_they_were():
+    provider, _ = _register(scopes=["read"])
+    arguments = {
+        "name": "Today App",
+        "callbacks": ["https://today.example/cb"],
+        "grant_types": ["authorization_code"],
+        "auth_method": "private_key_jwt",
+    }
+    with pytest.raises(registration.RegistrationError, match="'read write'"):
+        registration.update_service_provider(provider, **arguments, scopes=["read write"])
+    provider.refresh_from_db()
+    assert provider.client_metadata.scope == "read"
+    registration.update_service_provider(provider, **arguments, scopes=["write", "read", "read"])
+    provider.refresh_from_db()
+    assert provider.client_metadata.scope == "read write"
