@@ -192,10 +192,9 @@ OAUTH2_PROVIDER = {
         "write": "Write access",
         "introspection": "Introspect tokens",
     },
+    # Each client is granted only its registered scopes (ClientMetadata.scope); without
+    # a list, every scope above but "introspection" (clientauth/validator.py).
     "DEFAULT_SCOPES": ["read"],
-    # Each client's registered scopes (ClientMetadata.scope); without a list, every
-    # scope above but "introspection".
-    "SCOPES_BACKEND_CLASS": "clientauth.scopes.ClientScopes",
     # RFC 9700 (OAuth 2.0 Security BCP): enforce every recommendation DOT can enforce.
     "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
     "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,

@@ -19,7 +19,11 @@ The validator also keeps what a client registered: its grant types
 ``refresh_token`` grant (RFC 6749 section 1.5: "issuing a refresh token is optional at
 the discretion of the authorization server"), a refreshed token within the scopes the
 client is allowed today (``get_original_scopes``), and an authorization code redeemed
-once: a second redemption revokes the first one's tokens (``clientauth.codes``).
+once: a second redemption revokes the first one's tokens (``clientauth.codes``). A
+client is granted only its registered scopes (``ClientMetadata.scope``, by default
+every configured scope but ``introspection``): ``validate_scopes`` and
+``get_default_scopes`` narrow what DOT's scopes backend answers, at the authorization
+endpoint and for every grant.
 """
 
 from __future__ import annotations
@@ -143,9 +147,9 @@ class ClientAuthValidator(OAuth2Validator):
         (its scopes may have been cut since); none left is ``invalid_scope``."""
         original = super().get_original_scopes(refresh_token, request, *args, **kwargs)
         original = original.split() if isinstance(original, str) else list(original)
-        available = get_scopes_backend().get_available_scopes(
-            application=request.client, request=request
-        )
+        available = set(
+            get_scopes_backend().get_available_scopes(application=request.client, request=request)
+        ).intersection(clients.allowed_scopes_of(request.client))
         allowed = [scope for scope in original if scope in available]
         if original and not allowed:
             raise oauth_errors.InvalidScopeError(
@@ -153,6 +157,18 @@ class ClientAuthValidator(OAuth2Validator):
                 request=request,
             )
         return allowed
+
+    def validate_scopes(self, client_id, scopes, client, request, *args, **kwargs) -> bool:
+        """DOT's check, and the client's registered scopes (RFC 6749 section 3.3)."""
+        if not set(scopes).issubset(clients.allowed_scopes_of(client)):
+            return False
+        return super().validate_scopes(client_id, scopes, client, request, *args, **kwargs)
+
+    def get_default_scopes(self, client_id, request, *args, **kwargs) -> list[str]:
+        """DOT's default scopes, those of them the client may have."""
+        allowed = clients.allowed_scopes_of(request.client)
+        defaults = super().get_default_scopes(client_id, request, *args, **kwargs)
+        return [scope for scope in defaults if scope in allowed]
 
     def save_bearer_token(self, token, request, *args, **kwargs):
         """DOT's, without a refresh token for a client not allowed the

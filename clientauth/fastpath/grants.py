@@ -9,8 +9,7 @@ answers with the same JSON and the same errors.
 
 It serves only requests whose outcome cannot differ from DOT's: the
 ``client_credentials`` grant with no parameter beyond ``PARAMETERS`` (no RFC 8707
-``resource``), DOT's default token generator, DOT's or ``clientauth.scopes``'s scopes backend
-(both answer from the client alone, as this path asks them), DOT's pre-token hooks, and
+``resource``), DOT's default token generator, scopes backend and pre-token hooks, and
 nobody listening for ``app_authorized`` or for saved access tokens. Anything else goes
 through DOT. Called by the direct token path (``clientauth.fastpath``), which writes
 the token; ``tests/clientauth/test_fastpath.py`` holds its answers equal to DOT's.
@@ -43,7 +42,6 @@ from oauthlib.oauth2.rfc6749.utils import scope_to_list
 
 from clientauth import clients
 from clientauth.constants import CLIENT_ASSERTION, CLIENT_ASSERTION_TYPE, JSON_NO_STORE_HEADERS
-from clientauth.scopes import ClientScopes
 
 GRANT_TYPE = "client_credentials"
 PARAMETERS = frozenset(
@@ -56,7 +54,7 @@ def _dot_is_default() -> bool:
         oauth2_settings.ACCESS_TOKEN_GENERATOR is None
         and not oauth2_settings.EXTRA_SERVER_KWARGS
         and oauth2_settings.OAUTH_PRE_TOKEN_VALIDATION == DOT_DEFAULTS["OAUTH_PRE_TOKEN_VALIDATION"]
-        and oauth2_settings.SCOPES_BACKEND_CLASS in (SettingsScopes, ClientScopes)
+        and oauth2_settings.SCOPES_BACKEND_CLASS is SettingsScopes
     )
 
 
@@ -124,12 +122,13 @@ def grant(client, requested_scope: str | None) -> Grant | oauth_errors.OAuth2Err
     error DOT would answer with."""
     if not clients.allows_grant_type(client, *GRANT_TYPE_MAPPING[GRANT_TYPE]):
         return oauth_errors.UnauthorizedClientError()
+    # The validator's rule: DOT's scopes backend, narrowed to the client's own scopes.
     backend = get_scopes_backend()
-    scopes = scope_to_list(requested_scope) or scope_to_list(
-        backend.get_default_scopes(application=client, request=None)
-    )
+    allowed = clients.allowed_scopes_of(client)
+    defaults = backend.get_default_scopes(application=client, request=None)
+    scopes = scope_to_list(requested_scope) or [s for s in defaults if s in allowed]
     available = backend.get_available_scopes(application=client, request=None)
-    if not set(scopes).issubset(available):
+    if not set(scopes).issubset(available) or not set(scopes).issubset(allowed):
         return oauth_errors.InvalidScopeError()
 
     expires_in = oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS

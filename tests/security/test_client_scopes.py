@@ -122,3 +122,22 @@ def test_refresh_keeps_to_the_scopes_allowed_today(client, user):
     ClientMetadata.objects.filter(application=app).update(scope="profile")
     none_left = refresh(narrowed.json()["refresh_token"])
     assert none_left.status_code == 400 and none_left.json()["error"] == "invalid_scope"
+
+
+def test_the_admin_checks_scopes_as_register_app_does():
+    from clientauth.admin import ClientMetadataForm
+
+    app, _ = _client(["client_credentials"])
+    metadata = ClientMetadata.objects.get(application=app)
+    data = {
+        "application": app.pk,
+        "token_endpoint_auth_method": "client_secret_basic",
+        "token_endpoint_auth_signing_alg": "",
+        "grant_types": "client_credentials",
+        "resource_server": False,
+    }
+    refused = ClientMetadataForm({**data, "scope": "read admin"}, instance=metadata)
+    assert not refused.is_valid() and "admin" in str(refused.errors["scope"])
+    accepted = ClientMetadataForm({**data, "scope": "write read read"}, instance=metadata)
+    assert accepted.is_valid(), accepted.errors
+    assert accepted.cleaned_data["scope"] == "read write"

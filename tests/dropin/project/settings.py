@@ -1,7 +1,7 @@
 """The stock project with ``clientauth`` and ``keystore`` dropped in, set as the README says.
 
-Two ``OAUTH2_PROVIDER`` keys switch DOT to our validator and backend, two more to the
-per-client scopes and the keyed client-secret hash (secrets the stock project stored
+Two ``OAUTH2_PROVIDER`` keys switch DOT to our validator and backend, one more to the
+keyed client-secret hash (secrets the stock project stored
 with its password hasher are stored again as they are used); the issuer is the
 live server's address (``DROPIN_ISSUER``). DOT's token URL here is ``/o/token/``; the
 accepted audience follows it from the URLconf (``clientauth.endpoints``), with no
@@ -21,7 +21,6 @@ OAUTH2_PROVIDER = {
     **OAUTH2_PROVIDER,
     "OAUTH2_VALIDATOR_CLASS": "clientauth.validator.ClientAuthValidator",
     "OAUTH2_BACKEND_CLASS": "clientauth.backends.ClientAuthOAuthLibCore",
-    "SCOPES_BACKEND_CLASS": "clientauth.scopes.ClientScopes",
     "CLIENT_SECRET_HASHER": "clientauth_hmac_sha256",
 }
 
