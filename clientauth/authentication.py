@@ -48,7 +48,9 @@ def authenticate(
     if creds.method is None:
         raise errors.NoCredentials("no client authentication in the request")
     client = lookup.find_client(creds.client_id or "")
-    client_secret.check_secret(client, creds.method, creds.secret or "")
+    client_secret.check_secret(
+        client, creds.method, creds.secret or "", claimed_id=creds.client_id or ""
+    )
     return AuthenticatedClient(client.instance, creds.method)
 
 

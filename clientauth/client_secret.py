@@ -73,10 +73,14 @@ def _store_again(application, provided: str, stored: str) -> None:
         )
 
 
-def check_secret(client: ClientInfo | None, method: str, secret: str) -> None:
+def check_secret(
+    client: ClientInfo | None, method: str, secret: str, *, claimed_id: str = ""
+) -> None:
+    """Accept ``secret`` for ``client`` (None: no client has the ``claimed_id``, which
+    the failure record keeps for an integrator's typo) or raise a ``ClientAuthError``."""
     if client is None:
         _check_keyed(secret, _NO_SECRET)
-        raise errors.UnknownClient("no client with this ID")
+        raise errors.UnknownClient("no client with this ID", client_id=claimed_id or None)
     if client.auth_method and client.auth_method != method:
         _check_keyed(secret, _NO_SECRET)
         raise errors.MethodNotRegistered(

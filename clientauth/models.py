@@ -68,7 +68,7 @@ class ClientMetadata(models.Model):
     # authorization_grant_type cannot hold several; it is kept as a summary.
     grant_types = models.CharField(max_length=255, blank=True, default="")
     # RFC 7591 "scope": the scopes the client may be granted, space-separated. Empty:
-    # the server's default client scopes (``clientauth.scopes``).
+    # the server's default client scopes (``clientauth.clients.default_client_scopes``).
     scope = models.CharField(max_length=1000, blank=True, default="")
     # A resource server may introspect every client's tokens (RFC 7662 section 4);
     # any other client only its own.
@@ -121,17 +121,66 @@ class JtiRecord(models.Model):
 
 
 class AuthFailure(models.Model):
-    """A refused client authentication: who (when known), why, when, from where."""
+    """One burst of refused client authentications with the same client, reason and
+    endpoint (``clientauth.failures`` says what a burst is): who (a registered client,
+    or "" for none), why, how often, first and last seen, and the latest refusal's
+    detail and address."""
 
     client_id = models.CharField(max_length=255, blank=True, db_index=True)
     reason = models.CharField(max_length=64, db_index=True)
     detail = models.CharField(max_length=255, blank=True)
     endpoint = models.CharField(max_length=64, blank=True)
     remote_addr = models.GenericIPAddressField(null=True, blank=True)
-    created_at = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField(db_index=True)  # the burst's first refusal
+    last_seen = models.DateTimeField(db_index=True)  # its latest
+    count = models.PositiveIntegerField(default=1)
 
     class Meta:
-        ordering = ["-created_at", "-id"]
+        ordering = ["-last_seen", "-id"]
+        indexes = [
+            # The open burst of a key: the one UPDATE each refusal makes.
+            models.Index(
+                fields=["client_id", "reason", "endpoint", "last_seen"],
+                name="clientauth_failure_burst",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.client_id or '-'} {self.reason}"
+        when = f"{self.last_seen:%Y-%m-%d %H:%M:%S}"
+        return f"{when} {self.client_id or '-'} {self.reason} x{self.count}"
+
+    def save(self, *args, **kwargs) -> None:
+        # A row made by hand (a test, the shell) is a burst of one.
+        if self.last_seen is None:
+            self.last_seen = self.created_at
+        super().save(*args, **kwargs)
+
+
+class RedeemedCode(models.Model):
+    """An authorization code already exchanged for tokens, and the tokens it gave.
+
+    DOT deletes a grant once redeemed; this row remembers it, so that a second
+    redemption is recognised as one and the tokens of the first are revoked (RFC 6749
+    section 4.1.2, RFC 9700 section 4.5). Kept until those tokens have expired. The
+    code itself is not stored, only its SHA-256.
+    """
+
+    code_checksum = models.CharField(max_length=64)
+    application = models.ForeignKey(
+        oauth2_settings.APPLICATION_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    access_token_id = models.BigIntegerField(null=True)
+    # The refresh token's family (DOT's RefreshToken.token_family): every token a
+    # rotation of it has since issued.
+    token_family = models.UUIDField(null=True)
+    expires = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "code_checksum"], name="clientauth_redeemed_code_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id}/{self.code_checksum[:12]}"

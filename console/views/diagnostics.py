@@ -1,10 +1,11 @@
 """Why client authentication failed: the failures page, the assertion checker, the audit.
 
 The failures page filters ``clientauth.models.AuthFailure`` (written when the client
-endpoints refuse a client, never holding an assertion). The checker runs
-``clientauth.explain.explain_assertion``, which judges a pasted assertion as the token
-endpoint would now, without recording its ``jti``; the assertion is posted, never put
-in a URL, and never stored.
+endpoints refuse a client, never holding an assertion): one row per burst of refusals
+(``clientauth.failures``), seen last first; a date range shows the bursts that went on
+within it. The checker runs ``clientauth.explain.explain_assertion``, which judges a
+pasted assertion as the token endpoint would now, without recording its ``jti``; the
+assertion is posted, never put in a URL, and never stored.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def failure_list(request: HttpRequest) -> HttpResponse:
         if data["reason"]:
             failures = failures.filter(reason=data["reason"])
         if data["since"]:
-            failures = failures.filter(created_at__date__gte=data["since"])
+            failures = failures.filter(last_seen__date__gte=data["since"])
         if data["until"]:
             failures = failures.filter(created_at__date__lte=data["until"])
     elif form.is_bound:

@@ -60,6 +60,49 @@ def test_failures_reject_an_inverted_range(staff_client):
 
 
 @pytest.fixture
+def failure_viewer(django_user_model, client):
+    """A staff user who may view the failures (``clientauth.view_authfailure``)."""
+    from django.contrib.auth.models import Permission
+
+    user = django_user_model.objects.create_user("failures", password="failures-1", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="view_authfailure"))
+    client.force_login(user)
+    return client
+
+
+def test_failures_show_each_burst_with_its_count_and_first_and_last_seen(failure_viewer):
+    now = timezone.now().replace(microsecond=0)
+    AuthFailure.objects.create(
+        client_id="flooded",
+        reason="bad_signature",
+        detail="signature does not verify",
+        endpoint="token",
+        created_at=now - dt.timedelta(days=10),
+        last_seen=now,
+        count=123456,
+    )
+    _failure("quiet", "expired", days_ago=3)
+    url = reverse("console:failures")
+    response = failure_viewer.get(url)
+    assert [f.client_id for f in response.context["page"].object_list] == ["flooded", "quiet"]
+    body = response.content.decode()
+    assert "Count" in body and "First seen" in body and "Last seen" in body
+    assert "123456" in body
+    assert f"{now - dt.timedelta(days=10):%Y-%m-%d %H:%M:%S}" in body
+    assert f"{now:%Y-%m-%d %H:%M:%S}" in body
+
+    def shown(**query):
+        return sorted(f.client_id for f in failure_viewer.get(url, query).context["page"])
+
+    # A date range shows the bursts that went on within it: from the first to the last.
+    today = timezone.now().date()
+    assert shown(since=str(today)) == ["flooded"]
+    assert shown(until=str(today - dt.timedelta(days=9))) == ["flooded"]
+    assert shown(since=str(today - dt.timedelta(days=5))) == ["flooded", "quiet"]
+    assert shown(until=str(today - dt.timedelta(days=11))) == []
+
+
+@pytest.fixture
 def provider(rsa_key):
     provider, _ = registration.register_service_provider(
         name="App", callbacks=[], grant_types=["client_credentials"], auth_method="private_key_jwt"
