@@ -1,11 +1,33 @@
 """Gunicorn settings for running the authorization server in production.
 
-``gunicorn -c gunicorn.conf.py authserver.wsgi`` serves the Django project with sync
-workers, one request per worker at a time: the token path is CPU-bound (signature
-checks) with short database writes, so more workers than cores only adds context
-switches and memory. ``bench/run.py`` starts the server with this same file, so the
-published figures describe what operators run. Each value can be overridden from the
-environment (names below) or on the gunicorn command line.
+``gunicorn -c gunicorn.conf.py authserver.wsgi`` serves the Django project with
+threaded workers (``gthread``): one process per core plus one, each with a pool of
+threads. The token path is CPU-bound (signature checks) with short database writes,
+so the processes give the parallelism; the threads are there so that a client that is
+slow to send its request holds one thread, not a whole worker. ``bench/run.py`` starts
+the server with this same file, so the published figures describe what operators run.
+Each value can be overridden from the environment (names below) or on the gunicorn
+command line.
+
+Slow clients. A gthread worker waits for a new connection's first byte in a thread (up
+to gunicorn's fixed 5 s, then parks it in its poller), and from the first byte on, the
+thread reads the request line, the headers and, when the application asks for it, the
+body, with no time limit of gunicorn's own; ``timeout`` only restarts a worker whose
+main loop hangs. Two hooks below bound that (gthread only):
+
+- the whole request, headers and body, must arrive within ``GUNICORN_READ_TIMEOUT``
+  seconds of a thread taking the connection, or the connection is cut (a request whose
+  body is late is answered 408 first);
+- the body (``Content-Length``) is read into memory before the application is called,
+  so the application never waits on the client nor sees half a body. A body over
+  ``GUNICORN_MAX_BODY_BYTES`` is answered 413 unread.
+
+So a slow client costs a thread for at most ``GUNICORN_READ_TIMEOUT`` seconds, and a
+host keeps answering while fewer than ``WEB_CONCURRENCY x GUNICORN_THREADS`` clients
+are slow at once; more than that, and requests queue behind them (see
+docs/operations.md, "Slow clients", for the limits and the reverse proxy that lifts
+them). Each thread that serves a request keeps its own database connection.
+``GUNICORN_WORKER_CLASS=sync`` restores one request per process, without these bounds.
 
 Not set here: TLS (terminate it in the reverse proxy in front) and Django's own
 configuration (``DJANGO_*``, ``DATABASE_URL``, ``REDIS_URL``; see the README).
@@ -13,8 +35,17 @@ configuration (``DJANGO_*``, ``DATABASE_URL``, ``REDIS_URL``; see the README).
 
 from __future__ import annotations
 
+import contextlib
+import io
 import multiprocessing
 import os
+import socket
+import threading
+import time
+from dataclasses import dataclass
+
+from gunicorn import util
+from gunicorn.workers.gthread import ThreadWorker
 
 # GUNICORN_BIND: where to listen; behind a reverse proxy keep it on loopback.
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
@@ -23,13 +54,26 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 # so a worker waiting on the database or the client never leaves a core idle.
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() + 1))
 
-worker_class = "sync"
+# GUNICORN_WORKER_CLASS: gthread (above); sync is one request per process.
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
+
+# GUNICORN_THREADS: threads per worker, the slow clients a worker absorbs while it keeps
+# answering others, and the most database connections it opens. gunicorn turns sync
+# into gthread when threads > 1, so sync defaults to one.
+threads = int(os.environ.get("GUNICORN_THREADS", "32" if worker_class == "gthread" else "1"))
+
+# GUNICORN_READ_TIMEOUT: seconds for a whole request (headers and body) to arrive.
+READ_TIMEOUT = float(os.environ.get("GUNICORN_READ_TIMEOUT", "10"))
+
+# GUNICORN_MAX_BODY_BYTES: the largest body read; Django's own default form limit.
+MAX_BODY_BYTES = int(os.environ.get("GUNICORN_MAX_BODY_BYTES", str(2_621_440)))
 
 # Load Django once in the master: workers fork with the code already imported, start
-# at once and share those pages. Database connections are opened lazily per worker.
+# at once and share those pages. Database connections are opened lazily per thread.
 preload_app = True
 
-# A slow client may hold a sync worker; a reverse proxy buffering requests avoids it.
+# A sync worker is restarted when one request takes longer; a gthread worker only
+# when its main loop hangs (requests are bounded by READ_TIMEOUT while they arrive).
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 30
 
@@ -53,3 +97,116 @@ if os.environ.get("GUNICORN_CONTROL_SOCKET"):
     control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
 else:
     control_socket_disable = True
+
+
+# --- bounding slow clients (gthread) --------------------------------------------------
+
+
+@dataclass
+class _Read:
+    """A request being read by one thread: its socket, when it is due, whether it was cut."""
+
+    sock: socket.socket
+    deadline: float
+    expired: bool = False
+
+
+class _ReadDeadlines:
+    """The requests a worker's threads are reading, by thread. A watchdog thread shuts
+    the reading side of an overdue one (``SHUT_RD``): the blocked read returns end of
+    file, so the thread gives the connection up, and the socket can still carry a 408.
+    Entries leave under the lock, so the watchdog never touches a socket whose request
+    was read in time, or that gunicorn has closed."""
+
+    def __init__(self, timeout: float) -> None:
+        self._timeout = timeout
+        self._lock = threading.Lock()
+        self._reading: dict[int, _Read] = {}
+
+    def start(self, sock: socket.socket) -> None:
+        read = _Read(sock, time.monotonic() + self._timeout)
+        with self._lock:
+            self._reading[threading.get_ident()] = read
+
+    def current(self) -> _Read | None:
+        with self._lock:
+            return self._reading.get(threading.get_ident())
+
+    def done(self) -> _Read | None:
+        with self._lock:
+            return self._reading.pop(threading.get_ident(), None)
+
+    def watch(self) -> None:
+        while True:
+            time.sleep(min(0.25, self._timeout / 4))
+            now = time.monotonic()
+            with self._lock:
+                for read in self._reading.values():
+                    if not read.expired and read.deadline <= now:
+                        read.expired = True
+                        with contextlib.suppress(OSError):
+                            read.sock.shutdown(socket.SHUT_RD)
+
+
+def post_worker_init(worker):
+    """Put every gthread request's reading under ``READ_TIMEOUT``."""
+    if not isinstance(worker, ThreadWorker):
+        return
+    deadlines = _ReadDeadlines(READ_TIMEOUT)
+    handle = worker.handle
+
+    def handle_within_deadline(conn):
+        deadlines.start(conn.sock)
+        try:
+            return handle(conn)
+        finally:
+            read = deadlines.done()
+            if read is not None and read.expired:
+                worker.log.info(
+                    "%s: request not received within %gs; connection closed",
+                    conn.client,
+                    READ_TIMEOUT,
+                )
+
+    worker.handle = handle_within_deadline
+    worker.read_deadlines = deadlines
+    threading.Thread(target=deadlines.watch, name="read-deadlines", daemon=True).start()
+
+
+def pre_request(worker, req):
+    """Read the body into memory before the application runs (gthread), within the
+    request's deadline; answer 413 to one over ``MAX_BODY_BYTES`` and 408 to one that
+    is late, and close. A chunked body is left to gunicorn: Django reads no body without
+    ``Content-Length``, and gunicorn drains what is left within its own bound."""
+    worker.log.debug("%s %s", req.method, req.path)
+    deadlines = getattr(worker, "read_deadlines", None)
+    read = deadlines.current() if deadlines is not None else None
+    if read is None:
+        return
+    length = next((int(value) for name, value in req.headers if name == "CONTENT-LENGTH"), 0)
+    if length > MAX_BODY_BYTES:
+        deadlines.done()
+        _refuse(worker, req, read.sock, 413, "Content Too Large", "the request body is too large")
+    if length:
+        if getattr(req, "_expected_100_continue", False):
+            # Sent by gunicorn only once the application runs: the client waits for it.
+            read.sock.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+            req._expected_100_continue = False
+        body = req.body.read(length)
+        if len(body) < length:
+            if deadlines.done().expired:
+                message = f"the request body did not arrive within {READ_TIMEOUT:g}s"
+                _refuse(worker, req, read.sock, 408, "Request Timeout", message)
+            raise StopIteration("the client closed the connection before sending its body")
+        req.body = io.BytesIO(body)
+    deadlines.done()
+
+
+def _refuse(worker, req, sock: socket.socket, status: int, reason: str, message: str):
+    """Answer ``status`` without calling the application, then make gunicorn close."""
+    worker.log.info(
+        "%s: %s %s: %s; answered %d", req.peer_addr, req.method, req.path, message, status
+    )
+    with contextlib.suppress(OSError):
+        util.write_error(sock, status, reason, message)
+    raise StopIteration(message)

@@ -7,9 +7,12 @@ name the same methods and algorithms, which the configured OAuth2 validator
 publishes (``token_endpoint_auth_methods`` and ``token_endpoint_auth_signing_algs``;
 ``clientauth.validator`` gives the policy's ``ALLOWED_ALGORITHMS`` in their configured
 order), so this app imports no client-authentication app; with DOT's own validator
-they are DOT's secret methods and no algorithm. Deliberately absent: request
-objects, the ``claims`` parameter, dynamic registration, logout endpoints (this
-server supports none of them). Called by ``oidc.views.DiscoveryView``.
+they are DOT's secret methods and no algorithm. Every advertised value is honoured
+(``prompt`` by ``oidc.authorize``, ``response_mode`` checked by ``oidc.params``), and
+``tests/security/test_discovery_values.py`` uses each one: a value added here fails
+that test until it is exercised there. Deliberately absent: request objects, the
+``claims`` parameter, dynamic registration, logout endpoints, ``c_hash`` (hybrid
+flows only) (this server supports none of them). Called by ``oidc.views.DiscoveryView``.
 """
 
 from __future__ import annotations
@@ -18,8 +21,10 @@ from django.conf import settings
 from oauth2_provider.settings import oauth2_settings
 
 from oidc.keys import ALGORITHM
+from oidc.params import RESPONSE_MODES
 from oidc.validator import CLAIMS_SUPPORTED, PKCE_METHOD
 
+PROMPT_VALUES = ("none", "login")  # honoured by oidc.authorize
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
 
 
@@ -48,7 +53,7 @@ def provider_metadata(issuer: str | None = None) -> dict:
         "revocation_endpoint": f"{issuer}/oauth2/revoke",
         "scopes_supported": list(oauth2_settings.SCOPES),
         "response_types_supported": ["code"],
-        "response_modes_supported": ["query"],
+        "response_modes_supported": list(RESPONSE_MODES),
         "grant_types_supported": list(GRANT_TYPES),
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": [ALGORITHM],
@@ -61,7 +66,7 @@ def provider_metadata(issuer: str | None = None) -> dict:
         "introspection_endpoint_auth_signing_alg_values_supported": algorithms,
         "revocation_endpoint_auth_methods_supported": methods,
         "revocation_endpoint_auth_signing_alg_values_supported": algorithms,
-        "prompt_values_supported": ["none", "login"],
+        "prompt_values_supported": list(PROMPT_VALUES),
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
         "claims_parameter_supported": False,

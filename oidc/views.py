@@ -1,10 +1,10 @@
-"""HTTP views of the oidc app: discovery, JWKS, userinfo, and the authorize page.
+"""HTTP views of the oidc app: discovery, JWKS and userinfo (the authorize page is
+``oidc.authorize``'s).
 
 Discovery (OIDC Discovery section 4) and the JWKS (RFC 7517 section 5) are public
 and cacheable for a short while: the JWKS briefly, so a rotated key is fetched soon
 after it signs its first ID token. Userinfo (OIDC Core section 5.3) is DOT's view with
-``Cache-Control: no-store``. The authorization endpoint is DOT's, behind Django's
-login; PKCE S256 is enforced by ``oidc.validator``. Routed by ``oidc.urls``.
+``Cache-Control: no-store``. Routed by ``oidc.urls``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from django.utils.cache import patch_cache_control
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
-from oauth2_provider.views import AuthorizationView as DotAuthorizationView
 from oauth2_provider.views import UserInfoView as DotUserInfoView
 
 from oidc import keys
@@ -63,7 +62,3 @@ class UserInfoView(DotUserInfoView):
                 response["Content-Type"] = "application/json"
         response["Cache-Control"] = "no-store"
         return response
-
-
-class AuthorizationView(DotAuthorizationView):
-    template_name = "oauth2_provider/authorize.html"

@@ -26,23 +26,34 @@ def basic(client_id: str, secret: str = CLIENT_SECRET) -> str:
     return "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
 
 
-@pytest.fixture
-def user(db):
+def make_user():
+    """Alice, with every standard claim this server supplies."""
     return get_user_model().objects.create_user(
         "alice", email="alice@example.org", password="pw", first_name="Alice", last_name="Liddell"
     )
 
 
-@pytest.fixture
-def secret_client(db):
+def make_secret_client(name: str = "Relying party", **fields):
+    """A confidential authorization-code client authenticated by client_secret_basic."""
     return create_application(
-        name="Relying party",
+        name=name,
         client_type="confidential",
         authorization_grant_type="authorization-code",
         redirect_uris=REDIRECT_URI,
         client_secret=CLIENT_SECRET,
         token_endpoint_auth_method="client_secret_basic",
+        **fields,
     )
+
+
+@pytest.fixture
+def user(db):
+    return make_user()
+
+
+@pytest.fixture
+def secret_client(db):
+    return make_secret_client()
 
 
 def authorize_params(app, *, scope: str = "openid", **more: str) -> dict[str, str]:

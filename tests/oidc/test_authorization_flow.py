@@ -54,7 +54,7 @@ def test_code_flow_issues_rs256_id_token_with_server_kid_and_nonce(client, user,
     assert claims["iss"] == "http://127.0.0.1:8000"
     assert claims["aud"] == secret_client.client_id
     assert claims["nonce"] == "abc-nonce"
-    assert claims["sub"] == str(user.pk)
+    assert claims["sub"] == user.oidc_subject.sub
     assert claims["email"] == "alice@example.org"
     assert claims["preferred_username"] == "alice"
     assert claims["name"] == "Alice Liddell"
@@ -140,7 +140,7 @@ def test_userinfo_claims_follow_granted_scopes(client, user, secret_client, scop
     assert response.status_code == 200
     assert response["Cache-Control"] == "no-store"
     assert set(response.json()) == expected
-    assert response.json()["sub"] == str(user.pk)
+    assert response.json()["sub"] == user.oidc_subject.sub
 
 
 def test_userinfo_without_token_is_refused(client):
@@ -162,7 +162,7 @@ def test_userinfo_answers_post_with_a_bearer_token(client, user, secret_client):
     strict = Client(enforce_csrf_checks=True)
     response = strict.post("/oauth2/userinfo", HTTP_AUTHORIZATION=f"Bearer {token}")
     assert response.status_code == 200, response.content
-    assert response.json()["sub"] == str(user.pk)
+    assert response.json()["sub"] == user.oidc_subject.sub
 
 
 def test_userinfo_refuses_a_token_in_the_query_string(client, user, secret_client):
