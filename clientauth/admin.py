@@ -13,7 +13,14 @@ from clientauth.models import ClientMetadata
 class ClientMetadataForm(forms.ModelForm):
     class Meta:
         model = ClientMetadata
-        fields = "__all__"
+        fields = (
+            "application",
+            "token_endpoint_auth_method",
+            "token_endpoint_auth_signing_alg",
+            "grant_types",
+            "scope",
+            "resource_server",
+        )
 
     def clean_scope(self) -> str:
         try:
