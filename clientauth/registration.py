@@ -195,10 +195,20 @@ def _grant_types(grant_types: list[str]) -> list[str]:
     return grants
 
 
+MAX_CALLBACK_CHARS = 2000  # with its query, it must fit gunicorn's 4094-byte request line
+MAX_CALLBACKS = 20
+
+
 def _callbacks(callbacks: list[str], grants: list[str]) -> list[str]:
     """RFC 6749 section 3.1.2: absolute URIs without a fragment; http(s) only here."""
     urls: list[str] = []
+    if len(callbacks) > MAX_CALLBACKS:
+        raise InvalidRedirectUri(f"at most {MAX_CALLBACKS} callback URLs")
     for url in callbacks:
+        if isinstance(url, str) and len(url) > MAX_CALLBACK_CHARS:
+            raise InvalidRedirectUri(
+                f"callback URL {url[:60]!r}... is over {MAX_CALLBACK_CHARS} characters"
+            )
         try:
             parts = urlsplit(url) if isinstance(url, str) else None
         except ValueError:  # e.g. an unclosed IPv6 bracket

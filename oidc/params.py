@@ -66,6 +66,9 @@ def _text(maximum: int) -> Callable[[str], str | None]:
             return f"must be at most {maximum} characters"
         if not VSCHAR.fullmatch(value):
             return "must be printable ASCII"
+        if value != value.strip():
+            # DOT's consent form strips them: the value would come back changed.
+            return "must not begin or end with a space"
         return None
 
     return check

@@ -225,3 +225,29 @@ def test_check_is_a_pure_function(values, name):
         with pytest.raises(bounds.InvalidParameter) as caught:
             bounds.check(values)
         assert caught.value.name == name
+
+
+@pytest.mark.parametrize("name", ["state", "nonce"])
+def test_a_value_the_consent_form_would_strip_is_refused(name):
+    from oidc import params
+
+    with pytest.raises(params.InvalidParameter):
+        params.check({name: " padded "})
+    params.check({name: "not padded"})
+
+
+def test_registration_bounds_callback_urls():
+    from clientauth.registration import (
+        MAX_CALLBACK_CHARS,
+        MAX_CALLBACKS,
+        InvalidRedirectUri,
+        _callbacks,
+    )
+
+    long_url = "https://rp.example/cb?" + "a" * MAX_CALLBACK_CHARS
+    with pytest.raises(InvalidRedirectUri, match="over"):
+        _callbacks([long_url], ["authorization_code"])
+    many = [f"https://rp.example/cb{i}" for i in range(MAX_CALLBACKS + 1)]
+    with pytest.raises(InvalidRedirectUri, match="at most"):
+        _callbacks(many, ["authorization_code"])
+    assert _callbacks(many[:MAX_CALLBACKS], ["authorization_code"]) == many[:MAX_CALLBACKS]
