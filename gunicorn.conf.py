@@ -1,32 +1,35 @@
 """Gunicorn settings for running the authorization server in production.
 
 ``gunicorn -c gunicorn.conf.py authserver.wsgi`` serves the Django project with
-threaded workers (``gthread``): one process per core plus one, each with a pool of
-threads. The token path is CPU-bound (signature checks) with short database writes,
-so the processes give the parallelism; the threads are there so that a client that is
-slow to send its request holds one thread, not a whole worker. ``bench/run.py`` starts
-the server with this same file, so the published figures describe what operators run.
-Each value can be overridden from the environment (names below) or on the gunicorn
-command line.
+threaded workers (``gthread``), one process per core plus one. In each, one thread runs
+Django, one request at a time, as a sync worker would: the token path is CPU-bound
+(signature checks) with short database writes, so more concurrent requests than cores
+only add context switches, turns on Python's GIL and database connections. The other
+threads deal with the clients: they read each request whole, body included, hand it
+to Django's thread, and write the answer, so a client that is slow to send (or to
+read) holds one of them, never Django's. ``bench/run.py`` starts the server with this
+same file, so the published figures describe what operators run. Each value can be
+overridden from the environment (names below) or on the gunicorn command line.
 
 Slow clients. A gthread worker waits for a new connection's first byte in a thread (up
 to gunicorn's fixed 5 s, then parks it in its poller), and from the first byte on, the
-thread reads the request line, the headers and, when the application asks for it, the
-body, with no time limit of gunicorn's own; ``timeout`` only restarts a worker whose
-main loop hangs. Two hooks below bound that (gthread only):
+thread reads the request line, the headers and the body with no time limit of
+gunicorn's own; its ``timeout`` only restarts a worker whose main loop hangs. The hooks
+at the end of this file bound that (gthread only):
 
 - the whole request, headers and body, must arrive within ``GUNICORN_READ_TIMEOUT``
   seconds of a thread taking the connection, or the connection is cut (a request whose
   body is late is answered 408 first);
-- the body (``Content-Length``) is read into memory before the application is called,
-  so the application never waits on the client nor sees half a body. A body over
-  ``GUNICORN_MAX_BODY_BYTES`` is answered 413 unread.
+- the body (``Content-Length``) is read into memory before Django sees the request, so
+  Django never waits on the client nor sees half a body; one over
+  ``GUNICORN_MAX_BODY_BYTES`` is answered 413 unread;
+- Django runs on its own thread (``GUNICORN_APP_THREADS``), and a request that keeps it
+  longer than ``timeout`` restarts the worker, as it would a sync worker.
 
 So a slow client costs a thread for at most ``GUNICORN_READ_TIMEOUT`` seconds, and a
 host keeps answering while fewer than ``WEB_CONCURRENCY x GUNICORN_THREADS`` clients
-are slow at once; more than that, and requests queue behind them (see
-docs/operations.md, "Slow clients", for the limits and the reverse proxy that lifts
-them). Each thread that serves a request keeps its own database connection.
+are slow at once; more than that, and requests queue behind them (docs/operations.md,
+"Slow clients", gives the limits and the reverse proxy that lifts them).
 ``GUNICORN_WORKER_CLASS=sync`` restores one request per process, without these bounds.
 
 Not set here: TLS (terminate it in the reverse proxy in front) and Django's own
@@ -42,6 +45,7 @@ import os
 import socket
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from gunicorn import util
@@ -57,10 +61,14 @@ workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() + 1)
 # GUNICORN_WORKER_CLASS: gthread (above); sync is one request per process.
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
 
-# GUNICORN_THREADS: threads per worker, the slow clients a worker absorbs while it keeps
-# answering others, and the most database connections it opens. gunicorn turns sync
-# into gthread when threads > 1, so sync defaults to one.
+# GUNICORN_THREADS: threads per worker for the clients: how many slow ones a worker
+# absorbs while it keeps answering others. gunicorn turns sync into gthread when
+# threads > 1, so sync defaults to one.
 threads = int(os.environ.get("GUNICORN_THREADS", "32" if worker_class == "gthread" else "1"))
+
+# GUNICORN_APP_THREADS: threads per worker that run Django, each with its own database
+# connection (gthread).
+APP_THREADS = int(os.environ.get("GUNICORN_APP_THREADS", "1"))
 
 # GUNICORN_READ_TIMEOUT: seconds for a whole request (headers and body) to arrive.
 READ_TIMEOUT = float(os.environ.get("GUNICORN_READ_TIMEOUT", "10"))
@@ -69,11 +77,11 @@ READ_TIMEOUT = float(os.environ.get("GUNICORN_READ_TIMEOUT", "10"))
 MAX_BODY_BYTES = int(os.environ.get("GUNICORN_MAX_BODY_BYTES", str(2_621_440)))
 
 # Load Django once in the master: workers fork with the code already imported, start
-# at once and share those pages. Database connections are opened lazily per thread.
+# at once and share those pages. Database connections are opened lazily per worker.
 preload_app = True
 
-# A sync worker is restarted when one request takes longer; a gthread worker only
-# when its main loop hangs (requests are bounded by READ_TIMEOUT while they arrive).
+# A worker whose request runs in Django for longer is restarted (the gthread hooks
+# below do it; gunicorn's own check only sees a hung main loop there).
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 30
 
@@ -99,7 +107,7 @@ else:
     control_socket_disable = True
 
 
-# --- bounding slow clients (gthread) --------------------------------------------------
+# --- slow clients (gthread) -----------------------------------------------------------
 
 
 @dataclass
@@ -112,11 +120,11 @@ class _Read:
 
 
 class _ReadDeadlines:
-    """The requests a worker's threads are reading, by thread. A watchdog thread shuts
-    the reading side of an overdue one (``SHUT_RD``): the blocked read returns end of
-    file, so the thread gives the connection up, and the socket can still carry a 408.
-    Entries leave under the lock, so the watchdog never touches a socket whose request
-    was read in time, or that gunicorn has closed."""
+    """The requests a worker's threads are reading, by thread. ``cut_overdue`` shuts the
+    reading side of an overdue one (``SHUT_RD``): the blocked read returns end of file,
+    so the thread gives the connection up, and the socket can still carry a 408.
+    Entries leave under the lock, so no socket is cut once its request has been read,
+    or after gunicorn closed it."""
 
     def __init__(self, timeout: float) -> None:
         self._timeout = timeout
@@ -136,23 +144,71 @@ class _ReadDeadlines:
         with self._lock:
             return self._reading.pop(threading.get_ident(), None)
 
-    def watch(self) -> None:
-        while True:
-            time.sleep(min(0.25, self._timeout / 4))
-            now = time.monotonic()
+    def cut_overdue(self, now: float) -> None:
+        with self._lock:
+            for read in self._reading.values():
+                if not read.expired and read.deadline <= now:
+                    read.expired = True
+                    with contextlib.suppress(OSError):
+                        read.sock.shutdown(socket.SHUT_RD)
+
+
+class _DjangoThreads:
+    """The WSGI application, called on the worker's own ``APP_THREADS`` threads: each
+    call runs there whole (the application, its answer's body, its ``close()``, which
+    ends Django's request), so Django's per-thread state, its database connection
+    first, lives on those threads alone. The client's thread waits, then writes."""
+
+    def __init__(self, application, threads: int) -> None:
+        self._application = application
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="django")
+        self._lock = threading.Lock()
+        self._started: dict[int, float] = {}
+
+    def __call__(self, environ, start_response):
+        return self._pool.submit(self._run, environ, start_response).result()
+
+    def _run(self, environ, start_response) -> list[bytes]:
+        with self._lock:
+            self._started[threading.get_ident()] = time.monotonic()
+        try:
+            answer = self._application(environ, start_response)
+            try:
+                return [b"".join(answer)]
+            finally:
+                if hasattr(answer, "close"):
+                    answer.close()
+        finally:
             with self._lock:
-                for read in self._reading.values():
-                    if not read.expired and read.deadline <= now:
-                        read.expired = True
-                        with contextlib.suppress(OSError):
-                            read.sock.shutdown(socket.SHUT_RD)
+                del self._started[threading.get_ident()]
+
+    def longest_run(self, now: float) -> float:
+        with self._lock:
+            return max((now - started for started in self._started.values()), default=0.0)
+
+
+def _watch(worker, deadlines: _ReadDeadlines, django: _DjangoThreads) -> None:
+    """Cut overdue requests; exit the worker when Django has run one request for longer
+    than ``timeout``, so that the arbiter starts a fresh one, as with a sync worker."""
+    while True:
+        time.sleep(max(0.05, min(0.25, READ_TIMEOUT / 4)))
+        now = time.monotonic()
+        deadlines.cut_overdue(now)
+        if worker.cfg.timeout and django.longest_run(now) > worker.cfg.timeout:
+            worker.log.critical(
+                "a request has run in Django for over %ss; restarting the worker",
+                worker.cfg.timeout,
+            )
+            os._exit(1)
 
 
 def post_worker_init(worker):
-    """Put every gthread request's reading under ``READ_TIMEOUT``."""
+    """Put every gthread request's reading under ``READ_TIMEOUT``, and Django on its
+    own threads."""
     if not isinstance(worker, ThreadWorker):
         return
     deadlines = _ReadDeadlines(READ_TIMEOUT)
+    django = _DjangoThreads(worker.wsgi, APP_THREADS)
     handle = worker.handle
 
     def handle_within_deadline(conn):
@@ -169,8 +225,9 @@ def post_worker_init(worker):
                 )
 
     worker.handle = handle_within_deadline
+    worker.wsgi = django
     worker.read_deadlines = deadlines
-    threading.Thread(target=deadlines.watch, name="read-deadlines", daemon=True).start()
+    threading.Thread(target=_watch, args=(worker, deadlines, django), daemon=True).start()
 
 
 def pre_request(worker, req):
@@ -189,7 +246,7 @@ def pre_request(worker, req):
         _refuse(worker, req, read.sock, 413, "Content Too Large", "the request body is too large")
     if length:
         if getattr(req, "_expected_100_continue", False):
-            # Sent by gunicorn only once the application runs: the client waits for it.
+            # gunicorn sends it only once the application runs: the client waits for it.
             read.sock.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
             req._expected_100_continue = False
         body = req.body.read(length)

@@ -5,8 +5,11 @@ with three workers (the default on two cores, where the defect was measured), on
 fresh SQLite database with one private_key_jwt client. Twenty connections send their
 headers with ``Content-Length: 2000`` and ten bytes of body, then one byte a second or
 nothing at all; meanwhile ``GET /oauth2/jwks`` and a token request must each be
-answered within a second, again and again. ``GUNICORN_READ_TIMEOUT`` is set to 4 s
-so that the bound on each slow connection (a 408, then the connection closed) is seen
+answered within a second, again and again, and once ``GUNICORN_READ_TIMEOUT`` is up
+each slow connection is answered 408 and closed. Twenty connections that never finish
+their headers are cut at the same deadline. A body that arrives slowly but in time, and
+one behind ``Expect: 100-continue``, are served; one over ``GUNICORN_MAX_BODY_BYTES`` is
+refused unread. ``GUNICORN_READ_TIMEOUT`` is set to 4 s so that the deadline is seen
 within the test; everything else is the file's own configuration.
 
 With the former configuration (three sync workers) three such connections were enough
@@ -226,7 +229,9 @@ def test_slow_bodies_do_not_starve_other_requests(server, token_body):
                 if status != 200 or seconds > ANSWER_WITHIN:
                     slow.append((method, path, status, round(seconds, 2)))
             time.sleep(0.2)
-        assert slow == [], f"answers late or missing while {SLOW_CONNECTIONS} bodies trickle"
+        assert slow == [], (
+            f"answers late or missing while {SLOW_CONNECTIONS} bodies trickle:\n{server.log()}"
+        )
 
         # Each slow connection is answered 408 and closed once its time is up.
         lines = [first_line(sock, READ_TIMEOUT + 3) for sock in tricklers.socks]
