@@ -40,6 +40,7 @@ class ClientMetadataAdmin(admin.ModelAdmin):
         "grant_types",
         "scope",
         "resource_server",
+        "key_source",
     )
-    list_filter = ("token_endpoint_auth_method", "resource_server")
+    list_filter = ("token_endpoint_auth_method", "resource_server", "key_source")
     raw_id_fields = ("application",)

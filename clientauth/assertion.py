@@ -11,9 +11,16 @@ from ``sub`` (the only use of unverified data), the client's registered method, 
 algorithm, the signature, then the claims. Until the signature is verified every
 error is one the caller reports generically (``ClientAuthError.verified`` is False).
 
+Keys come from the client's registered source only. The key lookup is given the
+header's ``kid`` (untrusted; the lookup uses it only to decide whether a client's
+``jwks_uri`` is worth fetching again) and answers either the public keys of the
+client's keystore certificate, every one of which is tried (``kid`` selects nothing
+there), or the checked keys of its JWK Set (``clientauth.jwk.JwkKey``), among which
+``select_keys`` chooses (OIDC Core section 10.1.1).
+
 Deliberately not here: key material from the token's own headers (``jwk``, ``jku``,
-``x5u``, ``x5c`` are never fetched or used; ``kid`` does not select a key, every key of
-the client is tried), nested or encrypted JWTs, and ``crit`` extensions (refused).
+``x5u``, ``x5c`` are never fetched or used), nested or encrypted JWTs, and ``crit``
+extensions (refused).
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ from clientauth.constants import (
     PRIVATE_KEY_JWT,
     REQUIRED_CLAIMS,
 )
+from clientauth.jwk import JwkKey
 
 # (name, title) of every check, in the order they run; the console's checker shows them.
 CHECKS: tuple[tuple[str, str], ...] = (
@@ -41,7 +49,7 @@ CHECKS: tuple[tuple[str, str], ...] = (
     ("client", "Client found from sub"),
     ("method", "Client registered for private_key_jwt"),
     ("algorithm", "Algorithm allowed for this client and key"),
-    ("signature", "Signature verified with the client's certificate"),
+    ("signature", "Signature verified with the client's registered key"),
     ("required", "Required claims present (iss, sub, aud, exp, jti)"),
     ("issuer", "iss and sub equal the client ID"),
     ("audience", "aud names this server"),
@@ -73,7 +81,11 @@ class VerifiedAssertion:
 
 
 ClientLookup = Callable[[str], "ClientInfo | None"]
-KeyLookup = Callable[[ClientInfo], Sequence[Any]]
+# (client, the header's kid or None) -> public keys, or JwkKey entries of a JWK Set.
+KeyLookup = Callable[[ClientInfo, Any], Sequence[Any]]
+
+# Without a kid, at most this many keys of a JWK Set are tried: a signature check each.
+MAX_KEYS_WITHOUT_KID = 4
 
 
 def verify_client_assertion(
@@ -98,7 +110,7 @@ def verify_client_assertion(
     passed("method")
     alg = check_algorithm(parsed.header, client, policy)
     passed("algorithm")
-    check_signature(parsed, alg, find_keys(client), client)
+    check_signature(parsed, alg, find_keys(client, parsed.header.get("kid")), client)
     passed("signature")
     claims = parsed.claims
     check_required(claims, client)
@@ -186,12 +198,39 @@ def check_algorithm(header: dict, client: ClientInfo, policy: Policy) -> str:
     return alg
 
 
+def select_keys(keys: Sequence[JwkKey], header: dict, alg: str, client: ClientInfo) -> list:
+    """The keys of a client's JWK Set to try (RFC 7515 section 4.1.4, OIDC Core section
+    10.1.1): with a ``kid``, only the key it names, which must be for signatures and,
+    if it names an algorithm, for this one (RFC 7517 sections 4.2 to 4.4); without,
+    every such key whose type fits ``alg``, at most ``MAX_KEYS_WITHOUT_KID``."""
+    if "kid" in header:
+        kid = header["kid"]
+        found = next((k for k in keys if isinstance(kid, str) and k.kid == kid), None)
+        if found is None:
+            raise errors.UnknownKid(
+                f"no key of the client has kid {str(kid)[:64]!r}", client_id=client.client_id
+            )
+        refused = found.usable_for(alg)
+        if refused:
+            raise errors.KeyNotUsable(refused, client_id=client.client_id)
+        return [found.key]
+    usable = [k.key for k in keys if k.usable_for(alg) is None and jws.key_fits(alg, k.key)]
+    if len(usable) > MAX_KEYS_WITHOUT_KID:
+        raise errors.KidRequired(
+            f"{len(usable)} keys of the client fit {alg}: the assertion must name one by kid",
+            client_id=client.client_id,
+        )
+    return usable
+
+
 def check_signature(
     parsed: jws.ParsedAssertion, alg: str, keys: Sequence[Any], client: ClientInfo
 ) -> None:
-    """Verify against the client's keystore keys only (RFC 7523 section 3, item 9)."""
+    """Verify against the client's registered keys only (RFC 7523 section 3, item 9)."""
     if not keys:
-        raise errors.NoClientKey("client has no valid certificate", client_id=client.client_id)
+        raise errors.NoClientKey("client has no valid key", client_id=client.client_id)
+    if isinstance(keys[0], JwkKey):
+        keys = select_keys(keys, parsed.header, alg, client)
     fitting = [key for key in keys if jws.key_fits(alg, key)]
     if not fitting:
         raise errors.AlgorithmNotAllowed(

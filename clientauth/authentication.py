@@ -30,12 +30,13 @@ class AuthenticatedClient:
 
 
 def authenticate(
-    creds: Credentials, *, policy: conf.Policy, now: float, db=None
+    creds: Credentials, *, policy: conf.Policy, now: float, db=None, fetch: bool = True
 ) -> AuthenticatedClient:
     """The client ``creds`` authenticate, or a ``ClientAuthError``. Records nothing.
-    ``db``: the connection's wrapper, when the caller holds it."""
+    ``db``: the connection's wrapper, when the caller holds it. ``fetch=False``: a
+    client's ``jwks_uri`` is never fetched (``JwksFetchDeferred`` instead)."""
     if creds.method == PRIVATE_KEY_JWT:
-        lookups = lookup.Lookup(now, policy, db)
+        lookups = lookup.Lookup(now, policy, db, fetch=fetch)
         verified = verify_client_assertion(
             creds.assertion,
             find_client=lookups.find_client,

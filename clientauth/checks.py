@@ -6,7 +6,9 @@ absolute http(s) URL without a trailing slash, E005 a TOKEN_ENDPOINT_ALIAS that 
 an absolute URL, E006 DOT's ``CLIENT_SECRET_HASHER`` naming the keyed client-secret
 hasher while ``PASSWORD_HASHERS`` does not list it (no secret could be stored); W001
 client secrets stored with a slow password hasher (every check of a wrong secret is
-then a CPU cost any caller can impose).
+then a CPU cost any caller can impose); W002 ``JWKS_URI_ALLOW_HTTP`` on outside DEBUG
+(a client's keys fetched over plain HTTP can be replaced on the way). The
+``JWKS_URI_*`` values themselves are E003 (``clientauth.conf`` says what each takes).
 """
 
 from __future__ import annotations
@@ -81,6 +83,20 @@ def check_private_key_jwt(app_configs=None, **kwargs) -> list[Error]:
         except ImproperlyConfigured as exc:
             found.append(Error(str(exc), id="clientauth.E003"))
     return found
+
+
+@register()
+def check_jwks_uri_http(app_configs=None, **kwargs) -> list[Warning]:
+    if conf.merged().get("JWKS_URI_ALLOW_HTTP") and not settings.DEBUG:
+        return [
+            Warning(
+                "PRIVATE_KEY_JWT['JWKS_URI_ALLOW_HTTP'] is on: clients' keys may be fetched "
+                "over plain HTTP, where anyone on the path can replace them.",
+                hint="Turn it off outside development and tests.",
+                id="clientauth.W002",
+            )
+        ]
+    return []
 
 
 @register()

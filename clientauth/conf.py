@@ -45,6 +45,24 @@ DEFAULTS: dict[str, object] = {
     # Serve successful client_credentials requests by the direct path (an optimisation:
     # every answer is the same with it off).
     "FAST_PATH": True,
+    # Plain http:// jwks_uri values allowed (development and tests only).
+    "JWKS_URI_ALLOW_HTTP": False,
+    # Host names a jwks_uri may use even where they resolve to non-public addresses.
+    "JWKS_URI_ALLOWED_HOSTS": [],
+    # One jwks_uri fetch (connect, TLS, headers, body) takes at most this long, in seconds.
+    "JWKS_URI_TIMEOUT_SECONDS": 3,
+    # A fetched JWK Set longer than this is refused, in bytes.
+    "JWKS_URI_MAX_BYTES": 65536,
+    # An unknown kid fetches a client's jwks_uri again at most once per this, in seconds.
+    "JWKS_URI_REFETCH_INTERVAL_SECONDS": 60,
+    # Fetched keys are used at least this long before the next fetch, whatever
+    # Cache-Control says (an unknown kid may still fetch sooner), in seconds.
+    "JWKS_URI_MIN_CACHE_SECONDS": 60,
+    # Fetched keys are used at most this long before the next fetch, in seconds.
+    "JWKS_URI_MAX_CACHE_SECONDS": 3600,
+    # When fetches fail, the last keys fetched stay in use this long past their cache
+    # lifetime, in seconds.
+    "JWKS_URI_MAX_STALE_SECONDS": 86400,
 }
 
 
@@ -63,6 +81,14 @@ class Policy:
     max_assertion_bytes: int
     fast_path: bool
     issuer: str
+    jwks_uri_allow_http: bool = False
+    jwks_uri_allowed_hosts: frozenset[str] = frozenset()
+    jwks_uri_timeout_seconds: float = 3.0
+    jwks_uri_max_bytes: int = 65536
+    jwks_uri_refetch_interval_seconds: int = 60
+    jwks_uri_min_cache_seconds: int = 60
+    jwks_uri_max_cache_seconds: int = 3600
+    jwks_uri_max_stale_seconds: int = 86400
 
     @property
     def token_endpoint(self) -> str:
@@ -102,6 +128,36 @@ def _int(values: dict, key: str, minimum: int = 0) -> int:
     return value
 
 
+def _seconds(values: dict, key: str) -> float:
+    value = values[key]
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 60:
+        raise ImproperlyConfigured(
+            f"PRIVATE_KEY_JWT[{key!r}] must be a number of seconds in (0, 60]"
+        )
+    return float(value)
+
+
+def _hosts(value: object) -> frozenset[str]:
+    if isinstance(value, str) or not isinstance(value, list | tuple | set | frozenset):
+        raise ImproperlyConfigured("PRIVATE_KEY_JWT['JWKS_URI_ALLOWED_HOSTS'] must be a list")
+    if not all(isinstance(h, str) and h.strip() for h in value):
+        raise ImproperlyConfigured(
+            "PRIVATE_KEY_JWT['JWKS_URI_ALLOWED_HOSTS'] must list host names (strings)"
+        )
+    return frozenset(h.strip().rstrip(".").lower().strip("[]") for h in value)
+
+
+def _cache_bounds(values: dict) -> tuple[int, int]:
+    low = _int(values, "JWKS_URI_MIN_CACHE_SECONDS", 1)
+    high = _int(values, "JWKS_URI_MAX_CACHE_SECONDS", 1)
+    if low > high:
+        raise ImproperlyConfigured(
+            "PRIVATE_KEY_JWT['JWKS_URI_MIN_CACHE_SECONDS'] must not exceed "
+            "JWKS_URI_MAX_CACHE_SECONDS"
+        )
+    return low, high
+
+
 @lru_cache(maxsize=1)
 def policy() -> Policy:
     """The policy in force, from settings; rebuilt after a settings change."""
@@ -116,6 +172,7 @@ def build_policy(values: dict[str, object], issuer: str) -> Policy:
             "PRIVATE_KEY_JWT['ALLOWED_ALGORITHMS'] must list asymmetric JWS algorithms "
             f"from {', '.join(ASYMMETRIC_ALGORITHMS)}"
         )
+    cache_low, cache_high = _cache_bounds(values)
     return Policy(
         prevent_token_reuse=bool(values["PREVENT_TOKEN_REUSE"]),
         reject_before_seconds=_int(values, "REJECT_BEFORE_IN_MINUTES", 1) * 60,
@@ -130,6 +187,14 @@ def build_policy(values: dict[str, object], issuer: str) -> Policy:
         max_assertion_bytes=_int(values, "MAX_ASSERTION_BYTES", 256),
         fast_path=bool(values["FAST_PATH"]),
         issuer=issuer,
+        jwks_uri_allow_http=bool(values["JWKS_URI_ALLOW_HTTP"]),
+        jwks_uri_allowed_hosts=_hosts(values["JWKS_URI_ALLOWED_HOSTS"]),
+        jwks_uri_timeout_seconds=_seconds(values, "JWKS_URI_TIMEOUT_SECONDS"),
+        jwks_uri_max_bytes=_int(values, "JWKS_URI_MAX_BYTES", 1024),
+        jwks_uri_refetch_interval_seconds=_int(values, "JWKS_URI_REFETCH_INTERVAL_SECONDS", 1),
+        jwks_uri_min_cache_seconds=cache_low,
+        jwks_uri_max_cache_seconds=cache_high,
+        jwks_uri_max_stale_seconds=_int(values, "JWKS_URI_MAX_STALE_SECONDS"),
     )
 
 

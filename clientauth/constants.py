@@ -33,8 +33,8 @@ FORBIDDEN_ALGORITHMS = ("none", "HS256", "HS384", "HS512")
 # draft-ietf-oauth-rfc7523bis), compared case-insensitively without "application/".
 ALLOWED_TYPES = ("jwt", "client-authentication+jwt")
 
-# JOSE header parameters that point at key material. Keys come only from the
-# keystore, so these are never fetched or used (RFC 7515 sections 4.1.2 to 4.1.6).
+# JOSE header parameters that point at key material. Keys come only from the client's
+# registered key source, so these are never fetched or used (RFC 7515 s. 4.1.2-4.1.6).
 KEY_REFERENCE_HEADERS = ("jwk", "jku", "x5u", "x5c")
 
 MAX_JTI_LENGTH = 255

@@ -92,6 +92,40 @@ class BadSignature(ClientAuthError):
     reason = "bad_signature"
 
 
+class UnknownKid(ClientAuthError):
+    """The header's ``kid`` names no key of the client's JWK Set (after a refetch, where
+    the interval allowed one)."""
+
+    reason = "unknown_kid"
+
+
+class KeyNotUsable(ClientAuthError):
+    """The key ``kid`` names is not for signatures (``use``, ``key_ops``) or is for
+    another algorithm (its ``alg``)."""
+
+    reason = "key_not_usable"
+
+
+class KidRequired(ClientAuthError):
+    """No ``kid``, and more keys of the client's JWK Set fit the algorithm than are tried."""
+
+    reason = "kid_required"
+
+
+class JwksFetchFailed(ClientAuthError):
+    """The client's ``jwks_uri`` gave no usable keys: the fetch failed (or was refused)
+    and no keys fetched earlier are within ``JWKS_URI_MAX_STALE_SECONDS``."""
+
+    reason = "jwks_fetch_failed"
+
+
+class JwksFetchDeferred(ClientAuthError):
+    """Keys would have to be fetched, and the caller (the direct token path) does not
+    fetch: the full path answers. Never sent to a client."""
+
+    reason = "jwks_fetch_deferred"
+
+
 class BadSecret(ClientAuthError):
     reason = "bad_client_secret"
 

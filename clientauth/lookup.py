@@ -9,7 +9,10 @@ any process is seen by the next request here. ``Lookup`` reads the client and it
 valid certificates in one hand-written SELECT on the driver's cursor
 (``djangokit.rawsql``), rather than compiled querysets, whose construction costs ten
 times the query; the keystore turns the certificate rows into keys (``public_keys``),
-parsing each certificate once per process.
+parsing each certificate once per process. A client whose key source is a JWK Set
+(``ClientMetadata.key_source``) gets its keys from ``clientauth.jwks_cache`` instead,
+never its certificate's; ``fetch=False`` (the direct token path) never fetches a
+``jwks_uri``.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from typing import Any
 from django.db import connection
 from oauth2_provider.models import get_application_model
 
-from clientauth import clients
+from clientauth import clients, jwks_cache
 from clientauth.assertion import ClientInfo, plausible_client_id
 from clientauth.conf import Policy
 from clientauth.models import ClientMetadata
@@ -144,9 +147,9 @@ class Lookup:
     The keystore's parsed-key cache is sized as CACHE_CAPACITY says (0, no cache, when
     CACHE_ENABLED is off). ``db``: the connection's wrapper, when the caller holds it."""
 
-    __slots__ = ("_certificates", "_db", "_moment")
+    __slots__ = ("_certificates", "_db", "_fetch", "_moment", "_now", "_policy")
 
-    def __init__(self, now: float, policy: Policy, db=None) -> None:
+    def __init__(self, now: float, policy: Policy, db=None, *, fetch: bool = True) -> None:
         global _capacity_in_force
         capacity = policy.cache_capacity if policy.cache_enabled else 0
         if capacity != _capacity_in_force:
@@ -155,6 +158,9 @@ class Lookup:
         self._moment = dt.datetime.fromtimestamp(now, tz=dt.UTC)
         self._certificates: dict[str, list] = {}
         self._db = db
+        self._now = now
+        self._policy = policy
+        self._fetch = fetch
 
     def find_client(self, client_id: str) -> ClientInfo | None:
         if not plausible_client_id(client_id):
@@ -165,7 +171,23 @@ class Lookup:
         self._certificates[sp.client_id] = certificates
         return _client_info(sp)
 
-    def find_keys(self, client: ClientInfo) -> Sequence[Any]:
+    def find_keys(self, client: ClientInfo, kid: object = None) -> Sequence[Any]:
+        """The client's keys: its certificates' public keys, or the ``JwkKey`` entries of
+        its JWK Set (``kid``, the header's, decides whether a ``jwks_uri`` is fetched
+        again)."""
+        metadata = clients.metadata_of(client.instance) if client.instance is not None else None
+        if metadata is not None and metadata.key_source != ClientMetadata.KEY_SOURCE_CERTIFICATE:
+            self._certificates.pop(client.client_id, None)
+            if metadata.key_source == ClientMetadata.KEY_SOURCE_JWKS:
+                return jwks_cache.inline_keys(metadata.application_id, metadata.jwks_sha256)
+            return jwks_cache.uri_keys(
+                client.client_id,
+                metadata.jwks_uri,
+                kid,
+                now=self._now,
+                policy=self._policy,
+                fetch=self._fetch,
+            )
         certificates = self._certificates.pop(client.client_id, None)
         if certificates is None:
             return verification_keys(client.client_id, self._moment)

@@ -3,7 +3,9 @@
 ``ClientMetadata`` holds the registered client-authentication method, the optional
 pinned signing algorithm and the grant types (RFC 7591 section 2's
 ``token_endpoint_auth_method``, ``token_endpoint_auth_signing_alg`` and
-``grant_types``) in a one-to-one row beside any DOT application model.
+``grant_types``) and where its keys come from (its keystore certificate, ``jwks`` or
+``jwks_uri``) in a one-to-one row beside any DOT application model; an inline
+``jwks`` is kept in ``ClientJwks``.
 ``ServiceProvider`` is this server's application model. ``JtiRecord``
 is WSO2's ``IDN_OIDC_JTI`` table. ``AuthFailure`` is the bounded record of refused
 client authentications that the console shows; it never holds an assertion.
@@ -73,10 +75,39 @@ class ClientMetadata(models.Model):
     # A resource server may introspect every client's tokens (RFC 7662 section 4);
     # any other client only its own.
     resource_server = models.BooleanField(default=False)
+    # Where the client's assertion keys come from: one source at a time (RFC 7591
+    # section 2: jwks and jwks_uri are mutually exclusive). ``clientauth.keysources``.
+    KEY_SOURCE_CERTIFICATE = "certificate"
+    KEY_SOURCE_JWKS = "jwks"
+    KEY_SOURCE_JWKS_URI = "jwks_uri"
+    KEY_SOURCE_CHOICES = [
+        (KEY_SOURCE_CERTIFICATE, "Keystore certificate"),
+        (KEY_SOURCE_JWKS, "JWK Set (inline)"),
+        (KEY_SOURCE_JWKS_URI, "JWK Set URL (jwks_uri)"),
+    ]
+    key_source = models.CharField(
+        max_length=16, choices=KEY_SOURCE_CHOICES, default=KEY_SOURCE_CERTIFICATE
+    )
+    # RFC 7591 "jwks_uri"; "" unless key_source is jwks_uri.
+    jwks_uri = models.CharField(max_length=2000, blank=True, default="")
+    # SHA-256 (hex) of the inline JWK Set, which lives in ``ClientJwks``: the token path
+    # reads this row on every request and the set's text only when this process has
+    # not parsed that set yet. "" unless key_source is jwks.
+    jwks_sha256 = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         verbose_name = "client metadata"
         verbose_name_plural = "client metadata"
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(key_source="certificate", jwks_uri="", jwks_sha256="")
+                    | (models.Q(key_source="jwks", jwks_uri="") & ~models.Q(jwks_sha256=""))
+                    | (models.Q(key_source="jwks_uri", jwks_sha256="") & ~models.Q(jwks_uri=""))
+                ),
+                name="clientauth_metadata_one_key_source",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.application_id} {self.token_endpoint_auth_method}"
@@ -88,6 +119,28 @@ class ClientMetadata(models.Model):
     @property
     def scope_list(self) -> list[str]:
         return self.scope.split()
+
+
+class ClientJwks(models.Model):
+    """The inline JWK Set (RFC 7591 section 2 ``jwks``) of a client whose key source is
+    ``jwks``: public keys only, checked when set (``clientauth.jwk``). Apart from
+    ``ClientMetadata`` so that the token path's one SELECT never carries it."""
+
+    application = models.OneToOneField(
+        oauth2_settings.APPLICATION_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="+",
+    )
+    jwks = models.TextField()
+    sha256 = models.CharField(max_length=64)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "client JWK Set"
+
+    def __str__(self) -> str:
+        return f"{self.application_id} {self.sha256[:12]}"
 
 
 class JtiRecord(models.Model):

@@ -11,8 +11,11 @@ confidential; its secret is returned in plaintext once and stored hashed (DOT's
 application is DOT's application model, whichever it is; the metadata DOT has no field
 for go into its ``ClientMetadata`` row, written in the same transaction.
 
-It deliberately does not implement dynamic client registration (RFC 7591 endpoints)
-or certificates: a client's keys are imported into ``keystore`` under its client ID.
+A client's keys are by default a certificate imported into ``keystore`` under its
+client ID; ``jwks`` or ``jwks_uri`` (RFC 7591 section 2, one or the other) register a
+JWK Set instead, checked by ``clientauth.keysources``, which also switches the source
+of a registered client. It deliberately does not implement dynamic client registration
+(RFC 7591 endpoints) or certificates.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from django.db import transaction
 from oauth2_provider.models import AbstractApplication, get_application_model
 from oauth2_provider.settings import oauth2_settings
 
+from clientauth import keysources
 from clientauth.clients import (
     AUTHORIZATION_CODE,
     CLIENT_CREDENTIALS,
@@ -61,10 +65,14 @@ def register_service_provider(
     scopes: list[str] | None = None,
     resource_server: bool = False,
     user=None,
+    jwks: str | bytes | None = None,
+    jwks_uri: str = "",
 ) -> tuple[AbstractApplication, str]:
     """Create a confidential client; return it and its plaintext secret (shown once).
 
     ``scopes`` None or empty: the server's default client scopes (stored as "").
+    ``jwks`` (a JWK Set's text) or ``jwks_uri``: its keys, instead of a keystore
+    certificate; only for private_key_jwt, and not both.
     """
     provider = get_application_model()(
         client_type=AbstractApplication.CLIENT_CONFIDENTIAL, user=user
@@ -81,11 +89,31 @@ def register_service_provider(
         scopes,
         resource_server,
     )
+    key_source = _key_source(jwks, jwks_uri, auth_method)
+    keysources.apply(metadata, key_source)
     # The model generates the secret on instantiation and hashes it on save: the
     # plaintext exists only here.
     secret = provider.client_secret
-    _save(provider, metadata)
+    _save(provider, metadata, key_source)
     return provider, secret
+
+
+def _key_source(jwks, jwks_uri: str, auth_method: str) -> dict:
+    if jwks is not None and jwks_uri:
+        raise RegistrationError("jwks and jwks_uri are mutually exclusive (RFC 7591 section 2)")
+    if (jwks is not None or jwks_uri) and auth_method != PRIVATE_KEY_JWT:
+        raise RegistrationError(f"a JWK Set applies only to {PRIVATE_KEY_JWT}")
+    source = (
+        keysources.JWKS
+        if jwks is not None
+        else keysources.JWKS_URI
+        if jwks_uri
+        else keysources.CERTIFICATE
+    )
+    try:
+        return keysources.prepare(source, jwks=jwks, jwks_uri=jwks_uri)
+    except keysources.KeySourceError as exc:
+        raise RegistrationError(str(exc)) from None
 
 
 def update_service_provider(
@@ -116,11 +144,13 @@ def update_service_provider(
     return provider
 
 
-def _save(provider, metadata: ClientMetadata) -> None:
+def _save(provider, metadata: ClientMetadata, key_source: dict | None = None) -> None:
     with transaction.atomic():
         provider.save()
         metadata.application = provider
         metadata.save()
+        if key_source is not None:
+            keysources.save_jwks(provider, key_source)
     attach(provider, metadata)
 
 

@@ -237,7 +237,9 @@ def _answer(request: WSGIRequest, body: bytes, db) -> Answer | None:
         )
         if creds.method is None:
             return None
-        client = authenticate(creds, policy=policy, now=now, db=db)
+        # A client's jwks_uri is never fetched here: a request that would fetch is
+        # declined, and the full path fetches.
+        client = authenticate(creds, policy=policy, now=now, db=db, fetch=False)
         result = grants.grant(client.client, form.get("scope"))
         if isinstance(result, OAuth2Error):
             return None

@@ -6,6 +6,7 @@ import pytest
 from django.core.cache import cache
 
 from keystore.services import clear_key_cache
+from tests.clientauth.jwks_support import fresh_jwks, jwks_server, jwks_settings  # noqa: F401
 from tests.clientauth.support import register
 
 

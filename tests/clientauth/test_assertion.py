@@ -45,7 +45,7 @@ def verify(token, key_pair, *, client=CLIENT, pol=None, client_id=None, now=NOW,
     return verify_client_assertion(
         token,
         find_client=lambda cid: client if client is not None and cid == client.client_id else None,
-        find_keys=lambda c: key_list,
+        find_keys=lambda c, kid: key_list,
         policy=pol or policy(),
         now=now,
         client_id=client_id,
@@ -85,7 +85,7 @@ def test_checks_run_in_documented_order(rsa_key):
     verify_client_assertion(
         rsa_key.sign(claims()),
         find_client=lambda cid: CLIENT,
-        find_keys=lambda c: [rsa_key.private_key.public_key()],
+        find_keys=lambda c, kid: [rsa_key.private_key.public_key()],
         policy=policy(),
         now=NOW,
         on_pass=seen.append,

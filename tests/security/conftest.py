@@ -17,6 +17,7 @@ from clientauth.constants import PRIVATE_KEY_JWT
 from clientauth.models import ServiceProvider
 from keystore.services import clear_key_cache, import_certificate
 from tests import keys
+from tests.clientauth.jwks_support import fresh_jwks, jwks_server, jwks_settings  # noqa: F401
 from tests.clients import create_application
 
 

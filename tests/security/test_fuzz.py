@@ -111,7 +111,7 @@ def verifier(rsa_key):
         return verify_client_assertion(
             assertion,
             find_client=lambda sub: client if sub == CLIENT_ID else None,
-            find_keys=lambda info: [public],
+            find_keys=lambda info, kid: [public],
             policy=policy,
             now=NOW,
         ), policy

@@ -2,7 +2,8 @@
 
 Prints "OAuth Client Key" and "OAuth Client Secret" as WSO2's console shows them, or,
 with ``--json``, one JSON object with ``client_id`` and ``client_secret``. All
-validation is ``clientauth.registration``'s, shared with the console.
+validation is ``clientauth.registration``'s, shared with the console. ``--jwks-uri`` or
+``--jwks FILE`` register the client's keys as a JWK Set instead of a certificate.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from django.core.management.base import CommandError
 
 from clientauth import registration
 from clientauth.constants import ASYMMETRIC_ALGORITHMS, AUTH_METHODS, PRIVATE_KEY_JWT
+from clientauth.management.jwksfile import read_jwks_file
 from djangokit.commands import BaseCommand
 
 
@@ -57,9 +59,17 @@ class Command(BaseCommand):
             action="store_true",
             help="let the client introspect every client's tokens, not only its own",
         )
+        keys = parser.add_mutually_exclusive_group()
+        keys.add_argument(
+            "--jwks-uri", default="", metavar="URL", help="the client's keys: its JWK Set URL"
+        )
+        keys.add_argument(
+            "--jwks", metavar="FILE", help="the client's keys: a file holding its JWK Set"
+        )
         parser.add_argument("--json", action="store_true", help="print one JSON object")
 
     def handle(self, *args, **options):
+        jwks = read_jwks_file(options["jwks"]) if options["jwks"] else None
         try:
             provider, secret = registration.register_service_provider(
                 name=options["name"],
@@ -69,9 +79,12 @@ class Command(BaseCommand):
                 signing_alg=options["signing_alg"],
                 scopes=options["scopes"].replace(",", " ").split(),
                 resource_server=options["resource_server"],
+                jwks=jwks,
+                jwks_uri=options["jwks_uri"],
             )
         except registration.RegistrationError as exc:
             raise CommandError(str(exc)) from None
+        self.audit("sp.register", provider.client_id, f"{provider.name}; {options['auth_method']}")
         if options["json"]:
             self.stdout.write(
                 json.dumps({"client_id": provider.client_id, "client_secret": secret})
