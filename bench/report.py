@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import platform
 import re
 from importlib.metadata import version
@@ -111,8 +112,8 @@ def main_block(args: argparse.Namespace, results: list[dict], command: str, secs
         "",
         f"- Versions: {versions()}",
         f"- Machine: {machine()}; load generator wrk on the same machine",
-        f"- Server: `gunicorn -c gunicorn.conf.py authserver.wsgi`, {args.workers} sync workers,"
-        " DJANGO_DEBUG=0",
+        f"- Server: `gunicorn -c gunicorn.conf.py authserver.wsgi`, {args.workers} "
+        f"{os.environ.get('GUNICORN_WORKER_CLASS', 'gthread')} workers, DJANGO_DEBUG=0",
         f"- Load: {args.connections} connections, {args.threads} wrk threads; {rounds}"
         f"{args.warmup:g} s warm-up then {args.duration:g} s per scenario,"
         " each assertion used once",

@@ -2,7 +2,8 @@
 
 ``run_live_server()`` migrates a fresh database (a temporary SQLite file, or, when the
 test run's ``DATABASE_URL`` is PostgreSQL, a new database on the same server that is
-dropped afterwards), starts gunicorn with sync workers on a free 127.0.0.1 port with
+dropped afterwards), starts gunicorn as production does (its ``gunicorn.conf.py``,
+read from the checkout: gthread workers) on a free 127.0.0.1 port with
 ``AUTHSERVER_ISSUER`` set to that address, waits until discovery answers, and yields a
 ``LiveServer``. Teardown stops the whole process group. ``REDIS_URL`` is passed
 through when set. ``database=`` chooses the database explicitly instead: ``"sqlite"``,
@@ -202,7 +203,8 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 def gunicorn_command(app: str, port: int, workers: int, *extra: str) -> list[str]:
-    """gunicorn serving ``app`` on loopback ``port``, as the tests' servers run."""
+    """gunicorn serving ``app`` on loopback ``port``, as the tests' servers run: with the
+    checkout's ``gunicorn.conf.py``, which gunicorn reads from its working directory."""
     return [
         GUNICORN,
         app,
@@ -238,7 +240,7 @@ def run_live_server(
     timeout: float = START_TIMEOUT_SECONDS,
     database: str | None = None,
 ) -> Iterator[LiveServer]:
-    """Start gunicorn (``workers`` sync workers) on a fresh database; stop it on exit.
+    """Start gunicorn (``workers`` workers) on a fresh database; stop it on exit.
 
     ``env`` adds or overrides environment variables of the server and of ``manage()``
     (for example ``AUTHSERVER_SIGNING_KEY_FILE`` or ``PRIVATE_KEY_JWT``-related
@@ -274,9 +276,7 @@ def run_live_server(
                 raise LiveServerError(f"migrate failed:\n{migrate.stdout}\n{migrate.stderr}")
             with open(log_path, "wb") as log:
                 process = subprocess.Popen(
-                    gunicorn_command(
-                        "authserver.wsgi:application", port, workers, "--worker-class", "sync"
-                    ),
+                    gunicorn_command("authserver.wsgi:application", port, workers),
                     cwd=ROOT,
                     env=server_env,
                     stdout=log,
@@ -295,7 +295,7 @@ def run_live_server(
 
 @pytest.fixture(scope="module")
 def authserver_live() -> Iterator[LiveServer]:
-    """One live server per test module (2 sync workers, or ``LIVE_SERVER_WORKERS``)."""
+    """One live server per test module (2 workers, or ``LIVE_SERVER_WORKERS``)."""
     workers = int(os.environ.get("LIVE_SERVER_WORKERS", "2"))
     with run_live_server(workers) as server:
         yield server
