@@ -11,6 +11,7 @@ Called by ``bench.run`` and ``bench.soak``; nothing here touches Django.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 import uuid
 from collections.abc import Sequence
@@ -65,7 +66,7 @@ def private_pem(key) -> bytes:
 
 
 def _sign_chunk(args: tuple) -> list[str]:
-    key_pem, alg, client_id, audience, count, lifetime, times = args
+    key_pem, alg, client_id, audience, count, lifetime, times, kid = args
     key = serialization.load_pem_private_key(key_pem, password=None)
     now = int(time.time())
     lines = []
@@ -79,7 +80,7 @@ def _sign_chunk(args: tuple) -> list[str]:
             "iat": iat,
             "exp": exp,
         }
-        assertion = jwt.encode(claims, key, algorithm=alg)
+        assertion = jwt.encode(claims, key, algorithm=alg, headers={"kid": kid} if kid else None)
         lines.append(
             urlencode(
                 {
@@ -102,6 +103,7 @@ def write_bodies(
     lifetime: int = 3000,
     processes: int = 2,
     times: Sequence[tuple[int, int]] | None = None,
+    kid: str = "",
 ) -> Path:
     """Write ``count`` single-use request bodies, one per line, to ``path``.
 
@@ -119,7 +121,7 @@ def write_bodies(
         n = min(chunk, left)
         done = len(jobs) * chunk
         part = list(times[done : done + n]) if times is not None else None
-        jobs.append((key_pem, alg, client_id, audience, n, lifetime, part))
+        jobs.append((key_pem, alg, client_id, audience, n, lifetime, part, kid))
         left -= n
     with ProcessPoolExecutor(max_workers=processes) as pool, path.open("w") as out:
         for lines in pool.map(_sign_chunk, jobs):
@@ -130,3 +132,10 @@ def write_bodies(
 
 def secret_body() -> str:
     return urlencode({"grant_type": "client_credentials"})
+
+
+def public_jwks(key, kid: str, alg: str) -> str:
+    """The JWK Set of ``key``'s public half, with ``kid``, ``use`` and ``alg`` (RSA)."""
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+    jwk.update(kid=kid, use="sig", alg=alg)
+    return json.dumps({"keys": [jwk]})

@@ -98,6 +98,12 @@ def ratios(results: list[dict]) -> list[str]:
                 )
             if parts:
                 lines.append(f"- {stack}, {by[key]['label']}: " + "; ".join(parts))
+        if "jwks" in by and "rs256" in by:
+            jwks_cpu, cert_cpu = by["jwks"]["cpu_ms_per_token"], by["rs256"]["cpu_ms_per_token"]
+            lines.append(
+                f"- {stack}, {by['jwks']['label']}: {jwks_cpu / cert_cpu:.2f}x the certificate "
+                "client's" + _round_ratios(by["jwks"], by["rs256"])
+            )
     return lines
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import http.server
 import json
 import multiprocessing
 import secrets
@@ -28,6 +29,7 @@ import shlex
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -43,6 +45,9 @@ class Scenario:
     method: str
     alg: str = ""
     hashed: bool = True
+    jwks_uri: bool = (
+        False  # keys from a jwks_uri (served by the benchmark) instead of a certificate
+    )
 
     @property
     def client_id(self) -> str:
@@ -59,6 +64,13 @@ SCENARIOS = (
     Scenario("rs256", "private_key_jwt RS256", "private_key_jwt", "RS256"),
     Scenario("es256", "private_key_jwt ES256", "private_key_jwt", "ES256"),
     Scenario("eddsa", "private_key_jwt EdDSA", "private_key_jwt", "EdDSA"),
+    Scenario(
+        "jwks",
+        "private_key_jwt RS256, keys from a jwks_uri",
+        "private_key_jwt",
+        "RS256",
+        jwks_uri=True,
+    ),
     Scenario("hashed", "client_secret_basic, hashed (keyed HMAC-SHA-256)", "client_secret_basic"),
     Scenario("plain", "client_secret_basic, plain secret", "client_secret_basic", hashed=False),
 )
@@ -99,6 +111,30 @@ def log(msg: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
+class _JwksHandler(http.server.BaseHTTPRequestHandler):
+    body = b""
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Cache-Control", "max-age=3600")
+        self.send_header("Content-Length", str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def _serve_jwks(jwks: str) -> str:
+    """Serve ``jwks`` on loopback for the rest of the run (the server caches it for an
+    hour, so it is fetched once per worker); return its URL."""
+    handler = type("Handler", (_JwksHandler,), {"body": jwks.encode()})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}/jwks.json"
+
+
 def prepare_clients(tmp: Path, chosen: list[Scenario], args: argparse.Namespace) -> dict:
     """Keys, certificates, secrets and body files, shared by every stack."""
     audience = f"http://127.0.0.1:{args.port}/oauth2/token"
@@ -107,9 +143,15 @@ def prepare_clients(tmp: Path, chosen: list[Scenario], args: argparse.Namespace)
         client = {"client_id": sc.client_id, "name": sc.label, "method": sc.method}
         if sc.single_use:
             key = assertions.generate_key(sc.alg)
-            cert = tmp / f"{sc.key}.pem"
-            cert.write_bytes(assertions.self_signed_pem(key, sc.client_id))
-            client.update(alg=sc.alg, cert=str(cert))
+            kid = ""
+            if sc.jwks_uri:
+                kid = f"{sc.key}-1"
+                jwks_url = _serve_jwks(assertions.public_jwks(key, kid, sc.alg))
+                client.update(alg=sc.alg, jwks_uri=jwks_url)
+            else:
+                cert = tmp / f"{sc.key}.pem"
+                cert.write_bytes(assertions.self_signed_pem(key, sc.client_id))
+                client.update(alg=sc.alg, cert=str(cert))
             measured = args.leak_tokens if args.leak else int(args.max_rate * args.duration)
             # wrk stops a little short of the last bodies (requests in flight when the
             # script runs out); the leak check's count must reach its full number.
@@ -121,13 +163,19 @@ def prepare_clients(tmp: Path, chosen: list[Scenario], args: argparse.Namespace)
             for n in range(args.rounds):  # every assertion used once, across all rounds
                 files[sc.key]["warm"].append(
                     assertions.write_bodies(
-                        tmp / f"{sc.key}.{n}.warm", key, sc.alg, sc.client_id, audience, warm
+                        tmp / f"{sc.key}.{n}.warm",
+                        key,
+                        sc.alg,
+                        sc.client_id,
+                        audience,
+                        warm,
+                        kid=kid,
                     )
                 )
                 files[sc.key]["measure"].append(
                     assertions.write_bodies(
                         tmp / f"{sc.key}.{n}.bodies", key, sc.alg, sc.client_id, audience,
-                        measured + margin,
+                        measured + margin, kid=kid,
                     )
                 )  # fmt: skip
         else:

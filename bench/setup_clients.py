@@ -57,6 +57,11 @@ def register(spec: list[dict]) -> None:
             from clientauth.models import ClientMetadata
 
             ClientMetadata.objects.create(application=model.objects.create(**fields), **metadata)
+        if client.get("jwks_uri"):
+            from clientauth import keysources
+
+            application = model.objects.get(client_id=client["client_id"])
+            keysources.set_key_source(application, "jwks_uri", jwks_uri=client["jwks_uri"])
         if client.get("cert"):
             path = Path(client["cert"])
             _import_certificate(client["client_id"], path.read_bytes(), path)
@@ -64,7 +69,7 @@ def register(spec: list[dict]) -> None:
 
 def main(argv: list[str]) -> int:
     sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "authserver.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
     import django
 
     django.setup()
