@@ -32,6 +32,11 @@ run: $(RUN_STAMP)
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# The same suite on PostgreSQL + Redis, as CI runs it: local services started if stopped,
+# a database of its own, dropped after (scripts/test-postgres).
+test-postgres: $(STAMP)
+	bash scripts/test-postgres
+
 # Each verifier check removed in turn must make its tests fail.
 mutations: $(STAMP)
 	$(PY) scripts/verifier-mutations

@@ -8,6 +8,8 @@ be parsed stops start-up with ImproperlyConfigured naming the variable. Called o
 from __future__ import annotations
 
 import os
+import secrets
+import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -102,6 +104,57 @@ def cache(name: str = "REDIS_URL") -> dict:
             "SOCKET_TIMEOUT": 0.25,
         },
     }
+
+
+def embedded_database() -> bool:
+    """True on the embedded default: no DATABASE_URL, the SQLite file under var/."""
+    return not os.environ.get("DATABASE_URL", "").strip()
+
+
+def secret_key(base_dir: Path, *, debug: bool) -> str:
+    """DJANGO_SECRET_KEY; unset, a development key where one is safe, else a refusal.
+
+    On the embedded default the key is generated once into ``var/secret_key`` (mode
+    0600, beside the SQLite file, git-ignored), so ``make run`` and every ``manage.py``
+    in another shell sign sessions and hash client secrets with the same key. With
+    DATABASE_URL set (a real deployment) only DJANGO_DEBUG allows a fixed development
+    key; otherwise start-up stops.
+    """
+    value = os.environ.get("DJANGO_SECRET_KEY", "")
+    if value:
+        return value
+    if embedded_database():
+        return _development_key(base_dir / "var" / "secret_key")
+    if debug:
+        return "django-insecure-development-only-key-do-not-deploy"
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY must be set when DATABASE_URL is set and DJANGO_DEBUG is off"
+    )
+
+
+def _development_key(path: Path) -> str:
+    """The key in ``path``, created on first use. Processes starting at once agree on
+    one key: each writes a private temporary file and links it into place, and the
+    link that loses the race is dropped for the winner's."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        with os.fdopen(descriptor, "w") as handle:  # mkstemp: mode 0600
+            handle.write(secrets.token_urlsafe(50) + "\n")
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(temporary)
+    if path.stat().st_mode & 0o077:
+        raise ImproperlyConfigured(
+            f"{path} holds the development secret key and must be private: chmod 600 it"
+        )
+    value = path.read_text().strip()
+    if not value:
+        raise ImproperlyConfigured(f"{path} is empty: delete it to have a new key made")
+    return value
 
 
 def hosts(default: list[str]) -> list[str]:

@@ -11,29 +11,25 @@ import datetime as dt
 import os
 from pathlib import Path
 
-from django.core.exceptions import ImproperlyConfigured
-
 from authserver import env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = env.flag("DJANGO_DEBUG", default=False)
 
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured(
-            "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off "
-            "(use DJANGO_DEBUG=1 for development)"
-        )
-    SECRET_KEY = "django-insecure-development-only-key-do-not-deploy"  # noqa: S105
+# Unset: a key kept under var/ on the embedded default, refused with a real database.
+SECRET_KEY = env.secret_key(BASE_DIR, debug=DEBUG)
 
 AUTHSERVER_ISSUER = env.issuer("http://127.0.0.1:8000")
 
 # A PEM RSA (2048+) private key that signs ID tokens; unset: keys live in the database.
 AUTHSERVER_SIGNING_KEY_FILE = os.environ.get("AUTHSERVER_SIGNING_KEY_FILE", "").strip() or None
 
-ALLOWED_HOSTS = env.hosts(["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
+# The loopback names under DEBUG and on the embedded default (a development server,
+# whether or not DEBUG is on); a deployment with DATABASE_URL names its own.
+ALLOWED_HOSTS = env.hosts(
+    ["127.0.0.1", "localhost", "[::1]"] if DEBUG or env.embedded_database() else []
+)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -60,6 +56,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Copies the edits made in /admin/ into the console's audit trail (console/adminaudit.py).
+    "console.adminaudit.AdminAuditMiddleware",
     # Last, as django-axes requires: it turns a locked-out login into its 429 answer.
     "axes.middleware.AxesMiddleware",
 ]
@@ -217,9 +215,25 @@ PRIVATE_KEY_JWT: dict = {}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "one_line": {
+            "()": "authserver.logs.OneLineFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "console_one_line": {"class": "logging.StreamHandler", "formatter": "one_line"},
+    },
     "loggers": {
+        # A refused request (a Host not in ALLOWED_HOSTS, a body over its limit) in one
+        # line naming it, whatever DEBUG says: the client only sees "Bad Request (400)".
+        "django.security": {
+            "handlers": ["console_one_line"],
+            "level": "ERROR",
+            "propagate": False,
+        },
         # Every 500 leaves its traceback here, whatever DEBUG says (Django's default
         # sends django.request errors to the console only under DEBUG).
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},

@@ -8,3 +8,8 @@ class ClientAuthConfig(AppConfig):
 
     def ready(self) -> None:
         from clientauth import checks  # noqa: F401  (registers the system checks)
+        from clientauth.clients import client_exists
+        from keystore import owners
+
+        # The keystore's aliases are client IDs: import_cert refuses one that is not.
+        owners.register(client_exists)

@@ -3,35 +3,41 @@
 ``keystore.W001`` names each certificate expiring within ``EXPIRY_WARNING_DAYS``, so
 the admin imports its successor before client authentication starts failing;
 ``keystore.W002`` names each one already expired (no longer used to verify anything).
-Registered by ``KeystoreConfig.ready``; it reads the database and stays silent when
-there is none yet (before ``migrate``) or it cannot be reached.
+
+They read the database, so they are registered with ``Tags.database`` and run only
+when Django asks for database checks (``check --database``, ``migrate``), not before
+every command. The same warnings are shown by ``list_certs`` and logged once when the
+WSGI application starts (``log_expiry_warnings``). Before ``migrate``, or with the
+database out of reach, they stay silent.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
-from django.core.checks import Warning, register
-from django.db import DatabaseError
+from django.core.checks import Tags, Warning, register
+from django.db import DatabaseError, router
 from django.utils import timezone
 
 EXPIRY_WARNING_DAYS = 30
 
+log = logging.getLogger("keystore")
 
-@register()
-def check_certificate_expiry(app_configs=None, now: dt.datetime | None = None, **kwargs) -> list:
+
+def expiry_warnings(now: dt.datetime | None = None, using: str = "default") -> list[Warning]:
+    """W001 for each certificate expiring within ``EXPIRY_WARNING_DAYS`` of ``now``, W002
+    for each expired one, by alias; ``DatabaseError`` when the table cannot be read."""
     from keystore.models import Certificate
 
-    if app_configs is not None and not any(c.label == "keystore" for c in app_configs):
-        return []
     now = now or timezone.now()
     horizon = now + dt.timedelta(days=EXPIRY_WARNING_DAYS)
-    try:
-        rows = list(
-            Certificate.objects.filter(not_after__lte=horizon).values_list("alias", "not_after")
-        )
-    except DatabaseError:
-        return []
+    rows = (
+        Certificate.objects.using(using)
+        .filter(not_after__lte=horizon)
+        .order_by("not_after", "alias")
+        .values_list("alias", "not_after")
+    )
     messages = []
     for alias, not_after in rows:
         if not_after <= now:
@@ -52,3 +58,36 @@ def check_certificate_expiry(app_configs=None, now: dt.datetime | None = None, *
                 )
             )
     return messages
+
+
+@register(Tags.database)
+def check_certificate_expiry(
+    app_configs=None, databases=None, now: dt.datetime | None = None, **kwargs
+) -> list:
+    from keystore.models import Certificate
+
+    if not databases:
+        return []
+    if app_configs is not None and not any(c.label == "keystore" for c in app_configs):
+        return []
+    messages = []
+    for alias in databases:
+        if not router.allow_migrate_model(alias, Certificate):
+            continue
+        try:
+            messages.extend(expiry_warnings(now, using=alias))
+        except DatabaseError:
+            continue
+    return messages
+
+
+def log_expiry_warnings(now: dt.datetime | None = None) -> None:
+    """Log each expiry warning once, for the server's start. Never stops the start: a
+    database that cannot answer yet (or is not migrated) leaves nothing to log."""
+    try:
+        messages = expiry_warnings(now)
+    except Exception as exc:  # noqa: BLE001  a start-up notice must never stop the server
+        log.debug("certificate expiry not checked at start: %s", exc)
+        return
+    for message in messages:
+        log.warning("%s: %s %s", message.id, message.msg, message.hint)

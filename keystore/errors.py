@@ -92,6 +92,13 @@ class InvalidAlias(KeystoreError):
     reason = "invalid_alias"
 
 
+class UnknownOwner(KeystoreError):
+    """The alias names no one the owning app knows (``keystore.owners``): a typo, or a
+    client not registered yet."""
+
+    reason = "unknown_owner"
+
+
 class AliasExists(KeystoreError):
     reason = "alias_exists"
 

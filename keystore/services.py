@@ -22,7 +22,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from djangokit import rawsql
-from keystore import errors
+from keystore import errors, owners
 from keystore.models import Certificate
 from keystore.parsing import parse_certificate
 
@@ -37,14 +37,18 @@ def import_certificate(
     password: str | None = None,
     keystore_alias: str | None = None,
     replace: bool = False,
+    owner_required: bool = False,
     now: dt.datetime | None = None,
 ) -> Certificate:
     """Parse ``data`` and store its certificate under ``alias``: all of the row, or nothing.
 
-    Raises ``AliasExists`` when the alias has a certificate and ``replace`` is false, and
-    whatever ``parse_certificate`` raises for the file.
+    Raises ``AliasExists`` when the alias has a certificate and ``replace`` is false,
+    ``UnknownOwner`` when ``owner_required`` and the alias names no one
+    (``keystore.owners``), and whatever ``parse_certificate`` raises for the file.
     """
     _check_alias(alias)
+    if owner_required and not owners.is_known(alias):
+        raise errors.UnknownOwner(f"alias {alias!r} is not a registered client ID")
     parsed = parse_certificate(
         data, password=password, keystore_alias=keystore_alias, now=now or timezone.now()
     )
@@ -71,11 +75,22 @@ def import_certificate(
     return certificate
 
 
+def aliases_with_thumbprint(thumbprint: str, *, besides: str = "") -> list[str]:
+    """The other aliases holding the certificate with this SHA-256 thumbprint: one key
+    shared by several clients lets its holder authenticate as each of them."""
+    rows = Certificate.objects.filter(thumbprint_sha256=thumbprint).exclude(alias=besides)
+    return list(rows.order_by("alias").values_list("alias", flat=True))
+
+
 def get_certificate(alias: str) -> Certificate:
     try:
         return Certificate.objects.get(alias=alias)
     except Certificate.DoesNotExist:
         raise errors.UnknownAlias(f"no certificate under alias {alias[:255]!r}") from None
+
+
+def has_certificate(alias: str) -> bool:
+    return Certificate.objects.filter(alias=alias).exists()
 
 
 def list_certificates() -> QuerySet[Certificate]:

@@ -1,8 +1,11 @@
 """The certificate commands as an admin runs them: the same certificate from every
-format, each refusal a non-zero exit with one line on stderr and nothing written."""
+format, each refusal a non-zero exit with one line on stderr and nothing written, an
+alias that is no client refused unless ``--force``, and no expiry warnings before a
+command's own line."""
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -13,6 +16,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from django.core.management import load_command_class
 from django.db import connections
+from oauth2_provider.models import get_application_model
 
 from keystore.models import Certificate
 from tests import keys
@@ -21,6 +25,21 @@ pytestmark = pytest.mark.django_db
 
 PASSWORD = "changeit"
 ROOT = Path(__file__).resolve().parents[2]
+# The aliases these tests import under, registered as clients (import_cert refuses
+# an alias that is no client ID unless --force).
+CLIENT_IDS = ["client", "client-0", "client-1", "client-2", "client-3", "a", "b", "c"]
+
+
+@pytest.fixture(autouse=True)
+def clients():
+    application = get_application_model()
+    for client_id in CLIENT_IDS:
+        application.objects.create(
+            client_id=client_id,
+            name=client_id,
+            client_type=application.CLIENT_CONFIDENTIAL,
+            authorization_grant_type=application.GRANT_CLIENT_CREDENTIALS,
+        )
 
 
 @pytest.fixture
@@ -69,8 +88,16 @@ def test_same_certificate_from_every_format(run, tmp_path, rsa_key):
     for index, (name, (data, extra)) in enumerate(files.items()):
         alias = f"client-{index}"
         code, out, err = run("import_cert", "--alias", alias, write(tmp_path, name, data), *extra)
-        assert (code, err) == (0, ""), name
+        assert code == 0, name
         assert out.count("\n") == 1 and expected in out
+        # The same certificate under another alias: imported, with one warning naming them.
+        earlier = ", ".join(repr(f"client-{i}") for i in range(index))
+        assert err == (
+            f"warning: the same certificate is also imported under alias {earlier}: "
+            "its key authenticates each of them\n"
+            if index
+            else ""
+        ), name
         assert Certificate.objects.get(alias=alias).thumbprint_sha256 == expected
     assert set(Certificate.objects.values_list("thumbprint_sha256", flat=True)) == {expected}
 
@@ -226,15 +253,26 @@ def manage(env: dict, *argv: str) -> subprocess.CompletedProcess:
     )
 
 
+def register(env: dict, name: str = "client") -> str:
+    result = manage(
+        env, "register_app", "--name", name, "--callback", "https://c.example/cb", "--json"
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)["client_id"]
+
+
 def test_manage_py_import_cert(migrated_db, tmp_path, rsa_key, ec_key):
     path, env = migrated_db
-    ok = manage(env, "import_cert", "--alias", "client", write(tmp_path, "c.pem", rsa_key.cert_pem))
+    client_id = register(env)
+    pem = write(tmp_path, "c.pem", rsa_key.cert_pem)
+    ok = manage(env, "import_cert", "--alias", client_id, pem)
     assert ok.returncode == 0, ok.stderr
 
     refusals = [
-        ["--alias", "client", write(tmp_path, "e.pem", ec_key.cert_pem)],  # alias exists
+        ["--alias", client_id, write(tmp_path, "e.pem", ec_key.cert_pem)],  # alias exists
         ["--alias", "other", write(tmp_path, "g.bin", b"\x30\x82garbage")],
         ["--alias", "other", str(tmp_path / "missing.pem")],
+        ["--alias", "no-such-client", write(tmp_path, "e2.pem", ec_key.cert_pem)],
     ]
     for argv in refusals:
         result = manage(env, "import_cert", *argv)
@@ -246,4 +284,63 @@ def test_manage_py_import_cert(migrated_db, tmp_path, rsa_key, ec_key):
 
     with sqlite3.connect(path) as db:
         stored = db.execute("SELECT alias, pem FROM keystore_certificate").fetchall()
-    assert stored == [("client", rsa_key.cert_pem.decode())]
+    assert stored == [(client_id, rsa_key.cert_pem.decode())]
+
+
+@pytest.fixture(scope="module")
+def expiring_soon(tmp_path_factory):
+    """A database of its own with two certificates expiring within 30 days (W001)."""
+    folder = tmp_path_factory.mktemp("expiring")
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in ("REDIS_URL",)},
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": f"sqlite:///{folder / 'authserver.sqlite3'}",
+    }
+    assert manage(env, "migrate", "--skip-checks", "-v", "0").returncode == 0
+    for name in ("soon-1", "soon-2"):
+        key = keys.rsa_pair(name=name).private_key
+        pem = keys.KeyPair(key, keys.make_certificate(key, days=10), "RS256").cert_pem
+        result = manage(env, "import_cert", "--alias", name, "--force", write(folder, name, pem))
+        assert result.returncode == 0, result.stderr
+    return env
+
+
+def test_a_missing_file_is_one_line_on_stderr_and_nothing_else(expiring_soon, tmp_path):
+    result = manage(expiring_soon, "import_cert", "--alias", "x", str(tmp_path / "missing.pem"))
+    assert result.returncode == 1
+    assert result.stdout == ""
+    missing = str(tmp_path / "missing.pem")
+    assert result.stderr == f"CommandError: cannot read {missing!r}: No such file or directory\n"
+
+
+def test_a_bad_flag_is_one_line_on_stderr_and_nothing_else(expiring_soon):
+    result = manage(expiring_soon, "register_app", "--name", "x", "--no-such-flag")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        "manage.py register_app: error: unrecognized arguments: --no-such-flag (see --help)\n"
+    )
+
+
+def test_expiry_warnings_only_where_asked(expiring_soon):
+    """Database checks run on request (check --database), and list_certs warns."""
+    assert "keystore.W001" not in manage(expiring_soon, "check").stderr
+    asked = manage(expiring_soon, "check", "--database", "default")
+    assert asked.stderr.count("keystore.W001") == 2, asked.stderr
+    listed = manage(expiring_soon, "list_certs")
+    assert listed.returncode == 0 and listed.stdout.count("\n") == 2
+    assert [line.split(": ", 1)[0] for line in listed.stderr.splitlines()] == ["warning"] * 2
+
+
+def test_an_alias_that_is_no_client_needs_force(run, tmp_path, rsa_key):
+    pem = write(tmp_path, "c.pem", rsa_key.cert_pem)
+    code, out, err = run("import_cert", "--alias", "typo-client", pem)
+    assert (code, out) == (1, "")
+    assert err == (
+        f"CommandError: {pem}: alias 'typo-client' is not a registered client ID "
+        "(register the client first, or use --force to import anyway)\n"
+    )
+    assert not Certificate.objects.exists()
+    code, out, err = run("import_cert", "--alias", "typo-client", pem, "--force")
+    assert (code, err) == (0, "") and "typo-client" in out
+    assert Certificate.objects.get().alias == "typo-client"

@@ -4,12 +4,13 @@ path sees it (fresh from the database on every call, parsed once per process).""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 
 from keystore import errors, services
-from keystore.checks import check_certificate_expiry
+from keystore.checks import check_certificate_expiry, log_expiry_warnings
 from keystore.models import Certificate
 
 pytestmark = pytest.mark.django_db
@@ -182,8 +183,12 @@ def test_expiry_checks(rsa_key, ec_key, ed_key):
     at = now()
     Certificate.objects.filter(alias="soon").update(not_after=at + dt.timedelta(days=29))
     Certificate.objects.filter(alias="gone").update(not_after=at - dt.timedelta(seconds=1))
-    found = {(m.id, m.msg.split("'")[1]) for m in check_certificate_expiry(now=at)}
+    found = {
+        (m.id, m.msg.split("'")[1]) for m in check_certificate_expiry(databases=["default"], now=at)
+    }
     assert found == {("keystore.W001", "soon"), ("keystore.W002", "gone")}
+    # A database check: silent unless Django asks for database checks.
+    assert check_certificate_expiry(now=at) == []
     assert services.verification_keys("gone", at) == []
 
 
@@ -191,3 +196,13 @@ def test_expiry_check_is_registered():
     from django.core.checks import registry
 
     assert check_certificate_expiry in registry.registry.get_checks()
+    assert tuple(check_certificate_expiry.tags) == ("database",)
+
+
+def test_expiry_warnings_are_logged_once_at_start(rsa_key, caplog):
+    services.import_certificate("soon", rsa_key.cert_pem)
+    Certificate.objects.filter(alias="soon").update(not_after=now() + dt.timedelta(days=3))
+    with caplog.at_level(logging.WARNING, logger="keystore"):
+        log_expiry_warnings()
+    [record] = [r for r in caplog.records if r.name == "keystore"]
+    assert record.getMessage().startswith("keystore.W001: Certificate 'soon' expires on ")
