@@ -6,6 +6,18 @@ or not run. The replay check only reads the JTI table: explaining an assertion n
 records its ``jti``, so a checked assertion can still be used. Unlike the token
 endpoint, it names the failed check even before the signature is verified: the
 console is for staff.
+
+A client's keys come from the token endpoint's own lookup (``clientauth.lookup``), so
+a JWK Set client's assertion is judged with its JWK Set (``kid`` selection included),
+never its certificate. For a ``jwks_uri`` that means the token endpoint's cache rules,
+fetching only when the token endpoint would for the same assertion (keys not fresh, or
+an unknown ``kid`` once per ``JWKS_URI_REFETCH_INTERVAL_SECONDS``), with the same
+guards; what it fetches is what the token endpoint then uses. A verdict thus never
+differs from the token endpoint's for want of a fetch; a fetch regardless of the cache
+is the detail page's "Fetch now".
+
+``decode_assertion`` shows what the assertion says, unverified: its JOSE header and
+claims, and its time claims as instants, beside the steps. Never the signature.
 """
 
 from __future__ import annotations
@@ -13,11 +25,40 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from clientauth import conf, errors, lookup
+from clientauth import conf, errors, jws, lookup
 from clientauth import jti as jti_store
 from clientauth.assertion import CHECKS, verify_client_assertion
 
 REPLAY_CHECK = ("replay", "jti not used by an unexpired assertion (preventTokenReuse)")
+
+
+TIME_CLAIMS = ("iat", "nbf", "exp")  # RFC 7519 section 4.1, NumericDate values
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedAssertion:
+    header: dict
+    claims: dict
+    times: tuple[tuple[str, float], ...]  # each numeric time claim present, in order
+
+
+def decode_assertion(assertion: str) -> DecodedAssertion | None:
+    """The header and claims of ``assertion``, unverified; None when it cannot be
+    decoded (or is longer than ``MAX_ASSERTION_BYTES``), which the steps then explain."""
+    if len(assertion) > conf.policy().max_assertion_bytes:
+        return None
+    try:
+        parsed = jws.parse(assertion)
+    except errors.ClientAuthError:
+        return None
+    times = tuple(
+        (name, float(parsed.claims[name]))
+        for name in TIME_CLAIMS
+        if isinstance(parsed.claims.get(name), int | float)
+        and not isinstance(parsed.claims.get(name), bool)
+        and abs(parsed.claims[name]) < 253402300800  # before the year 10000
+    )
+    return DecodedAssertion(parsed.header, parsed.claims, times)
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ from console import urls as console_urls
 from console.models import AuditEntry
 from keystore import services
 from keystore.models import Certificate
+from oidc.models import SigningKey
 from tests.console.conftest import grant
 from tests.console.test_access import URLS as ALL_URLS
 
@@ -102,6 +103,8 @@ def snapshot() -> dict:
         "metadata": sorted(ClientMetadata.objects.values_list()),
         "certificates": sorted(Certificate.objects.values_list("alias", "thumbprint_sha256")),
         "audit": AuditEntry.objects.count(),
+        "secrets": sorted(ServiceProvider.objects.values_list("pk", "client_secret")),
+        "signing_keys": sorted(SigningKey.objects.values_list("kid", "active")),
     }
 
 
@@ -156,6 +159,13 @@ PAGES = {
     "provider-edit": CHANGING,
     "provider-delete": DELETING,
     "certificate-delete": DELETING,
+    "provider-secret": CHANGING,
+    "provider-tokens": SEEING,
+    "provider-tokens-revoke": CHANGING,
+    # Signing keys are a model of their own (oidc.SigningKey): none of the roles above
+    # holds a permission on it, so only the superuser.
+    "signing-keys": ["superuser"],
+    "signing-key-rotate": ["superuser"],
 }
 
 
@@ -167,8 +177,19 @@ def page_url(name: str, world) -> str:
     return reverse(f"console:{name}")
 
 
+# URLs that only take a POST (a GET is 405 for those allowed): URL name -> roles.
+POST_ONLY = {"provider-fetch-keys": CHANGING}
+
+
 def test_the_table_covers_every_console_url():
-    assert set(PAGES) | {"home"} == {p.name for p in console_urls.urlpatterns}
+    assert set(PAGES) | set(POST_ONLY) | {"home"} == {p.name for p in console_urls.urlpatterns}
+
+
+@pytest.mark.parametrize("name", list(POST_ONLY))
+def test_post_only_urls_answer_get_by_role(role, world, name):
+    role_name, client = role
+    response = client.get(page_url(name, world))
+    assert response.status_code == (405 if role_name in POST_ONLY[name] else 403)
 
 
 @pytest.mark.parametrize("name", list(PAGES))
@@ -232,7 +253,11 @@ BUTTONS = {
         "&amp;replace=1": CHANGING,
         "Recent client-authentication failures": SEEING,
         "SHA-256 thumbprint": SEEING,
+        "Regenerate secret": CHANGING,
+        "/tokens/": SEEING,
     },
+    "provider-tokens": {"Revoke all": []},  # no live token in this world: nothing to revoke
+    "signing-keys": {"Rotate signing key": ["superuser"]},
     "certificates": {"Import certificate": ADDING},
     "certificate-detail": {
         ">Replace</a>": CHANGING,
@@ -267,6 +292,7 @@ def test_navigation_by_role(role, world):
     nav = nav_of(client, reverse("console:audit"))
     for label in ("Service providers", "Keystore", "Failures", "Assertion checker", "Audit"):
         assert label in nav
+    assert ("Signing keys" in nav) == (role_name == "superuser")
 
 
 def test_one_section_only(django_user_model, world):
@@ -305,7 +331,11 @@ def posts(world, rsa_key, ps_key):
         ),
         "import": (
             reverse("console:certificate-import"),
-            lambda: {"alias": "brand-new", "file": SimpleUploadedFile("c.pem", ps_key.cert_pem)},
+            lambda: {
+                "alias": "brand-new",
+                "force": "on",  # no client has this ID: import anyway
+                "file": SimpleUploadedFile("c.pem", ps_key.cert_pem),
+            },
             ADDING,
         ),
         "replace": (
@@ -313,6 +343,7 @@ def posts(world, rsa_key, ps_key):
             lambda: {
                 "alias": stray.alias,
                 "replace": "on",
+                "force": "on",
                 "file": SimpleUploadedFile("c.pem", ps_key.cert_pem),
             },
             CHANGING,
@@ -323,10 +354,31 @@ def posts(world, rsa_key, ps_key):
             DELETING,
         ),
         "checker": (reverse("console:checker"), lambda: {"assertion": "a.b.c"}, SEEING),
+        "regenerate-secret": (
+            reverse("console:provider-secret", args=[provider.pk]),
+            lambda: {},
+            CHANGING,
+        ),
+        "revoke-tokens": (
+            reverse("console:provider-tokens-revoke", args=[provider.pk]),
+            lambda: {},
+            CHANGING,
+        ),
+        "rotate-signing-key": (reverse("console:signing-key-rotate"), lambda: {}, ["superuser"]),
     }
 
 
-POSTS = ["register", "edit", "delete-provider", "import", "replace", "delete-certificate"]
+POSTS = [
+    "register",
+    "edit",
+    "delete-provider",
+    "import",
+    "replace",
+    "delete-certificate",
+    "regenerate-secret",
+    "revoke-tokens",
+    "rotate-signing-key",
+]
 
 
 @pytest.mark.parametrize("action", POSTS + ["checker"])
