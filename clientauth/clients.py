@@ -9,7 +9,7 @@ any DOT application model.
 
 from __future__ import annotations
 
-from oauth2_provider.models import AbstractApplication, get_application_model
+from oauth2_provider.models import AbstractApplication
 from oauth2_provider.oauth2_validators import GRANT_TYPE_MAPPING
 from oauth2_provider.settings import oauth2_settings
 
@@ -32,13 +32,6 @@ DOT_GRANT_NAMES = {
 # Where a loaded application keeps its metadata row (None: it has none).
 _ATTRIBUTE = "_clientauth_metadata"
 _UNKNOWN = object()
-
-
-def is_registered_client(client_id: str) -> bool:
-    """Whether an application has this client ID: the rule a keystore alias must meet
-    to be used (``import_cert`` and the console's import refuse other aliases unless
-    told to import anyway)."""
-    return get_application_model()._default_manager.filter(client_id=client_id).exists()
 
 
 def attach(application, metadata: ClientMetadata | None) -> None:

@@ -6,8 +6,10 @@ them (``tests/console/test_permissions.py`` walks the URLconf). A right is one o
 Django's model permissions (``django.contrib.auth``, the ones the admin grants):
 ``view``, ``add``, ``change`` or ``delete`` on the application model (DOT's
 ``get_application_model()``, whichever it is), ``keystore.Certificate``,
-``clientauth.AuthFailure`` or ``console.AuditEntry``. As in Django's admin, ``change``
-implies ``view``; superusers hold every permission.
+``clientauth.AuthFailure`` or ``console.AuditEntry``; and ``view`` or ``change`` on
+``oidc.SigningKey`` to see the server's signing keys or rotate them (a right of its
+own: rotating affects every client, and no other console right grants it). As in
+Django's admin, ``change`` implies ``view``; superusers hold every permission.
 
 Anonymous visitors are sent to the login page; a logged-in user who is not active staff,
 or lacks a right the URL needs, gets 403 for every method, before the view runs. The
@@ -67,6 +69,8 @@ RIGHTS: dict[str, Right] = {
     "delete_certificate": Right("delete", _model("keystore.Certificate")),
     "view_failure": Right("view", _model("clientauth.AuthFailure")),
     "view_audit": Right("view", _model("console.AuditEntry")),
+    "view_signing_key": Right("view", _model("oidc.SigningKey")),
+    "rotate_signing_key": Right("change", _model("oidc.SigningKey")),
 }
 
 # What a URL that needs no model permission declares: entering the console (staff).

@@ -7,3 +7,8 @@ class ConsoleConfig(AppConfig):
     name = "console"
     verbose_name = "Admin console"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from console import receivers
+
+        receivers.connect()

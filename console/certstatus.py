@@ -25,6 +25,21 @@ LABELS = {
     NOT_YET_VALID: "Not yet valid",
 }
 
+# The lists' status filter: each validity, plus the two states beside it.
+NO_CERTIFICATE = "none"
+NO_CLIENT = "no_client"
+
+
+def matches(status: CertStatus | None, wanted: str) -> bool:
+    """Whether a row with ``status`` (None: no certificate) passes the filter ``wanted``."""
+    if not wanted:
+        return True
+    if wanted == NO_CERTIFICATE:
+        return status is None
+    if wanted == NO_CLIENT:
+        return status is not None and not status.has_client
+    return status is not None and status.validity == wanted
+
 
 @dataclass(frozen=True)
 class CertStatus:

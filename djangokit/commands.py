@@ -1,4 +1,5 @@
-"""The base of every manage.py command of this project: usage errors in one line.
+"""The base of every manage.py command of this project: usage errors in one line, and
+``audit`` for the commands that change state.
 
 argparse prints the whole usage block before its error; the contract asks every
 command for a one-line message on bad input, so the usage stays behind ``--help``.
@@ -8,6 +9,8 @@ It imports nothing of the project's apps, which all use it.
 from __future__ import annotations
 
 from django.core.management import base
+
+from djangokit import audit
 
 
 class BaseCommand(base.BaseCommand):
@@ -21,3 +24,8 @@ class BaseCommand(base.BaseCommand):
 
         parser.error = error
         return parser
+
+    def audit(self, action: str, target: str, detail: str = "") -> None:
+        """Record in the audit trail (``djangokit.audit``) what this command changed,
+        as done by the OS user running it; call it once, after the change succeeded."""
+        audit.command_performed(type(self), action, target, detail)

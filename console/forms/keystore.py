@@ -8,6 +8,11 @@ come back as one form error carrying the same one-line message the command print
 naming one of its options, the form puts the hint on the matching field instead.
 Without ``may_replace`` (the user lacks ``change_certificate``) the form has no
 replace field, so an alias already taken is refused.
+
+An alias that is no service provider's client ID is refused as ``import_cert`` refuses
+it (``UnknownOwner``); for such an alias only, the form offers the explicit "import
+anyway" box (``offer_force``), ``import_cert --force``, for importing before
+registering.
 """
 
 from __future__ import annotations
@@ -22,6 +27,10 @@ FIELD_HINTS = {
     errors.WrongPassword.reason: ("password", "Enter the password of the keystore file."),
     errors.AmbiguousKeystore.reason: ("keystore_alias", "Name the entry to import."),
     errors.UnknownKeystoreAlias.reason: ("keystore_alias", "No entry has this name."),
+    errors.UnknownOwner.reason: (
+        "force",
+        "Register the service provider first, or tick this to import anyway.",
+    ),
 }
 
 
@@ -53,13 +62,21 @@ class ImportCertificateForm(forms.Form):
         required=False,
     )
 
-    def __init__(self, *args, may_replace: bool = True, **kwargs) -> None:
+    force = forms.BooleanField(
+        label="Import anyway: no service provider has this client ID yet",
+        required=False,
+        help_text="The token endpoint uses the certificate once a service provider is "
+        "registered with this client ID.",
+    )
+
+    def __init__(
+        self, *args, may_replace: bool = True, offer_force: bool = False, **kwargs
+    ) -> None:
         super().__init__(*args, **kwargs)
         if not may_replace:
             del self.fields["replace"]
-
-    def clean_alias(self) -> str:
-        return self.cleaned_data["alias"].strip()
+        if not offer_force:
+            del self.fields["force"]
 
     def refused(self, filename: str, error: errors.KeystoreError) -> None:
         """Show a refusal of ``keystore.services.import_certificate``."""

@@ -19,6 +19,7 @@ SECTIONS = [
     "console:failures",
     "console:checker",
     "console:audit",
+    "console:signing-keys",
 ]
 
 

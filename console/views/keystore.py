@@ -2,7 +2,10 @@
 
 Imports go through ``keystore.services.import_certificate``, the function behind
 ``manage.py import_cert``: a refused file becomes a form error with the command's
-one-line message, and nothing is written (no certificate, no audit line). Each URL's
+one-line message, and nothing is written (no certificate, no audit line). An alias
+that is no client's ID (``keystore.owners``, the command's rule) is refused as the
+command refuses it, unless the user ticks "import anyway", which the form offers only
+for such an alias. Each URL's
 rights are declared in ``console.urls``; replacing a certificate on import needs
 ``change_certificate`` beside the URL's ``add_certificate``.
 """
@@ -10,6 +13,7 @@ rights are declared in ``console.urls``; replacing a certificate on import needs
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
@@ -20,7 +24,7 @@ from console.access import require, rights_of
 from console.forms.keystore import ImportCertificateForm
 from console.models import AuditEntry
 from console.views.common import now
-from keystore import services
+from keystore import owners, services
 from keystore.errors import KeystoreError
 from keystore.models import Certificate
 from keystore.parsing import MAX_FILE_BYTES
@@ -34,15 +38,38 @@ def _client_ids(aliases: list[str]) -> set[str]:
     )
 
 
+CERTIFICATE_STATUSES = [
+    *certstatus.LABELS.items(),
+    (certstatus.NO_CLIENT, "No such client"),
+]
+
+
 def certificate_list(request: HttpRequest) -> HttpResponse:
-    certificates = list(Certificate.objects.order_by("alias"))
+    """Every certificate, or those whose alias (client ID) or subject contains ``q``
+    and whose status is ``status``."""
+    search = request.GET.get("q", "").strip()[:255]
+    wanted = request.GET.get("status", "")
+    certificates = Certificate.objects.order_by("alias")
+    if search:
+        certificates = certificates.filter(
+            Q(alias__icontains=search) | Q(subject__icontains=search)
+        )
+    certificates = list(certificates)
     client_ids = _client_ids([c.alias for c in certificates])
     at = now()
-    rows = [
-        {"certificate": c, "status": certstatus.status(c, client_ids=client_ids, now=at)}
-        for c in certificates
-    ]
-    return render(request, "console/keystore/list.html", {"rows": rows})
+    rows = []
+    for certificate in certificates:
+        status = certstatus.status(certificate, client_ids=client_ids, now=at)
+        if certstatus.matches(status, wanted):
+            rows.append({"certificate": certificate, "status": status})
+    context = {
+        "rows": rows,
+        "q": search,
+        "status": wanted,
+        "filtered": bool(search or wanted),
+        "statuses": CERTIFICATE_STATUSES,
+    }
+    return render(request, "console/keystore/list.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -51,12 +78,16 @@ def certificate_import(request: HttpRequest) -> HttpResponse:
         require(request, "change_certificate")
     may_replace = rights_of(request)["change_certificate"]
     initial = {"alias": request.GET.get("alias", ""), "replace": bool(request.GET.get("replace"))}
+    alias = request.POST.get("alias", "").strip()
     form = ImportCertificateForm(
-        request.POST or None, request.FILES or None, initial=initial, may_replace=may_replace
+        request.POST or None,
+        request.FILES or None,
+        initial=initial,
+        may_replace=may_replace,
+        offer_force=bool(alias) and not owners.is_known(alias),
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        alias = data["alias"]
         upload = data["file"]
         replace = data.get("replace", False)
         existed = Certificate.objects.filter(alias=alias).exists()
@@ -68,6 +99,7 @@ def certificate_import(request: HttpRequest) -> HttpResponse:
                 password=data["password"] or None,
                 keystore_alias=data["keystore_alias"] or None,
                 replace=replace,
+                owner_required=not data.get("force"),
             )
         except KeystoreError as exc:
             form.refused(upload.name, exc)

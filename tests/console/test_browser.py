@@ -5,37 +5,32 @@ register a service provider, read its client key, import its certificate from a
 password-protected PKCS#12, see it listed as valid, check a good and a bad assertion,
 delete the certificate. A staff user who may only view sees no button to change
 anything, and is refused the edit page. Every page
-is saved as a screenshot under ``test-artifacts/screenshots/``. Without
+is saved as a screenshot under ``test-artifacts/screenshots/``. The browser and the
+``operator`` fixture are the console conftest's. Without
 ``/usr/bin/chromium`` (``scripts/install-test-deps`` installs it) the tests are
 skipped, never passed.
 """
 
 from __future__ import annotations
 
-import os
 import time
-from pathlib import Path
 
 import pytest
 from django.conf import settings
 
 from clientauth import registration
 from tests import keys
-from tests.console.conftest import ACTIONS, STORE_PASSWORD, console_models, grant, p12_bytes
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-PASSWORD = "operator-password-1"
+from tests.console.conftest import (
+    CHROMIUM,
+    SCREENSHOTS,
+    STORE_PASSWORD,
+    console_models,
+    grant,
+    p12_bytes,
+)
+from tests.console.conftest import (
+    PASSWORD_OF_OPERATOR as PASSWORD,
+)
 
 pytestmark = [
     pytest.mark.browser,
@@ -46,27 +41,6 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop on this thread, so Django would refuse
-    # the test's own ORM calls here; they run outside that loop's callbacks. Only for
-    # this module: the rest of the suite keeps Django's check.
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            yield browser
-            browser.close()
-    finally:
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
-
-
 @pytest.fixture
 def page(browser, live_server):
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
@@ -74,12 +48,6 @@ def page(browser, live_server):
     page.set_default_timeout(15_000)
     yield page
     context.close()
-
-
-@pytest.fixture
-def operator(transactional_db, django_user_model):
-    user = django_user_model.objects.create_user("operator", password=PASSWORD, is_staff=True)
-    return grant(user, *((a, m) for m in console_models() for a in ACTIONS))
 
 
 def sign_in(page, username: str) -> None:

@@ -14,9 +14,17 @@ from clientauth import registration
 from console.models import AuditEntry
 from keystore import services
 from keystore.models import Certificate
-from tests.console.conftest import STORE_PASSWORD, jks_bytes, p12_bytes
+from tests.console.conftest import STORE_PASSWORD, client_with_id, jks_bytes, p12_bytes
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def known_aliases(db):
+    """The aliases these tests import under are registered clients' IDs, so the import
+    is judged on the file (an alias that is no client: ``test_unknown_alias_*``)."""
+    return [client_with_id(alias) for alias in ("client-1", "a")]
+
 
 IMPORT = reverse("console:certificate-import")
 

@@ -14,4 +14,5 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         count = purge_expired(now=time.time(), leeway=conf.policy().leeway_seconds)
+        self.audit("jti.purge", "IDN_OIDC_JTI", f"{count} expired row(s) deleted")
         self.stdout.write(f"Purged {count} expired jti row(s).")

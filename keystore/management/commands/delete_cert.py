@@ -21,4 +21,5 @@ class Command(BaseCommand):
             services.delete_certificate(options["alias"])
         except KeystoreError as exc:
             raise CommandError(str(exc)) from None
+        self.audit("cert.delete", options["alias"])
         self.stdout.write(f"Deleted the certificate under alias {options['alias']!r}")

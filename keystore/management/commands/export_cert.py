@@ -21,6 +21,7 @@ class Command(BaseCommand):
             pem = services.export_pem(options["alias"])
         except KeystoreError as exc:
             raise CommandError(str(exc)) from None
+        self.audit("cert.export", options["alias"], f"PEM to {options['out'] or 'stdout'}")
         if not options["out"]:
             self.stdout.write(pem, ending="")
             return

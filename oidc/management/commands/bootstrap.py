@@ -40,6 +40,7 @@ class Command(BaseCommand):
             return
         password = secrets.token_urlsafe(18)
         User.objects.create_superuser(username=username, email="", password=password)
+        self.audit("user.create_admin", username, "superuser with a random password")
         self.stdout.write(
             f"Created admin user. Log in at {console}\n"
             f"  username: {username}\n"

@@ -24,4 +24,5 @@ class Command(BaseCommand):
                 "AUTHSERVER_SIGNING_KEY_FILE is set: that file is the signing key; "
                 "replace the file to rotate"
             ) from None
+        self.audit("signing_key.rotate", row.kid)
         self.stdout.write(f"New active signing key: {row.kid}")
