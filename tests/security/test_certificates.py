@@ -147,7 +147,7 @@ class TestRefused:
         path = tmp_path / "key.pem"
         path.write_bytes(private_pem(rsa_key))
         with pytest.raises(CommandError) as caught:
-            call_command("import_cert", "--alias", ALIAS, str(path))
+            call_command("import_cert", "--alias", ALIAS, "--force", str(path))
         assert "private key" in str(caught.value)
         assert Certificate.objects.count() == 0
 
