@@ -1,4 +1,5 @@
-"""URL map: OAuth2 endpoints under /oauth2/, discovery, login, the console, a front page."""
+"""URL map: OAuth2 endpoints under /oauth2/, discovery, login, the console, a front page,
+health probes."""
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
@@ -6,11 +7,13 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from authserver import views
+from authserver import health, views
 from clientauth import views as clientauth_views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("favicon.ico", RedirectView.as_view(url=static("console/favicon.svg"))),
     path("oauth2/token", clientauth_views.TokenView.as_view(), name="token"),
     path("oauth2/token/", clientauth_views.TokenView.as_view()),
