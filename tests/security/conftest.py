@@ -97,7 +97,15 @@ def frozen_now(monkeypatch) -> float:
 
 @pytest.fixture
 def user(db):
-    """A resource owner for the authorization-code cases."""
-    from django.contrib.auth import get_user_model
+    """A resource owner for the authorization-code cases, with every standard claim."""
+    from tests.oidc.conftest import make_user
 
-    return get_user_model().objects.create_user("alice", email="alice@example.org", password="pw")
+    return make_user()
+
+
+@pytest.fixture
+def secret_client(db):
+    """A confidential authorization-code client authenticated by client_secret_basic."""
+    from tests.oidc.conftest import make_secret_client
+
+    return make_secret_client()

@@ -18,23 +18,11 @@ from tests.oidc.conftest import (
     REDIRECT_URI,
     authorize_params,
     exchange,
-    make_secret_client,
-    make_user,
     pkce_pair,
 )
 from tests.oidc.test_authorization_flow import verify_id_token
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def user(db):
-    return make_user()
-
-
-@pytest.fixture
-def secret_client(db):
-    return make_secret_client()
 
 
 ISSUER = "http://127.0.0.1:8000"

@@ -30,7 +30,6 @@ from tests.oidc.conftest import (
     exchange,
     form_post,
     make_secret_client,
-    make_user,
     pkce_pair,
 )
 from tests.oidc.test_authorization_flow import verify_id_token
@@ -38,16 +37,6 @@ from tests.security.conftest import register
 from tests.security.support import JWT_BEARER_CLIENT_ASSERTION_TYPE, assert_token, body
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def user(db):
-    return make_user()
-
-
-@pytest.fixture
-def secret_client(db):
-    return make_secret_client()
 
 
 DISCOVERY = "/.well-known/openid-configuration"

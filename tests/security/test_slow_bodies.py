@@ -1,16 +1,18 @@
 """Slow clients cannot starve the production server (``gunicorn.conf.py``).
 
-The server runs as operators run it: ``gunicorn -c gunicorn.conf.py authserver.wsgi``
-with three workers (the default on two cores, where the defect was measured), on a
-fresh SQLite database with one private_key_jwt client. Twenty connections send their
-headers with ``Content-Length: 2000`` and ten bytes of body, then one byte a second or
-nothing at all; meanwhile ``GET /oauth2/jwks`` and a token request must each be
-answered within a second, again and again, and once ``GUNICORN_READ_TIMEOUT`` is up
-each slow connection is answered 408 and closed. Twenty connections that never finish
-their headers are cut at the same deadline. A body that arrives slowly but in time, and
-one behind ``Expect: 100-continue``, are served; one over ``GUNICORN_MAX_BODY_BYTES`` is
-refused unread. ``GUNICORN_READ_TIMEOUT`` is set to 4 s so that the deadline is seen
-within the test; everything else is the file's own configuration.
+The server runs with the configuration operators run (``gunicorn.conf.py``, which
+``tests.live`` starts gunicorn with) and three workers (the default on two cores,
+where the defect was measured), on a fresh SQLite database with one private_key_jwt
+client. Twenty connections send their headers with ``Content-Length: 2000`` and ten
+bytes of body, then one byte a second or nothing at all; meanwhile ``GET
+/oauth2/jwks`` and a token request must each be answered within a second, again and
+again, and once ``GUNICORN_READ_TIMEOUT`` is up each slow connection is answered 408
+and closed. Twenty connections that never finish their headers are cut at the same
+deadline. A body that arrives slowly but in time, and one behind ``Expect:
+100-continue``, are served; one over ``GUNICORN_MAX_BODY_BYTES`` is refused unread.
+``GUNICORN_READ_TIMEOUT`` is set to 4 s so that the deadline is seen within the test;
+everything else is the file's own configuration (``tests.live`` adds only the bind
+address, the worker count and a longer worker timeout).
 
 With the former configuration (three sync workers) three such connections were enough
 to leave every request unanswered until gunicorn's 30 s worker timeout.
@@ -19,33 +21,16 @@ to leave every request unanswered until gunicorn's 30 s worker timeout.
 from __future__ import annotations
 
 import http.client
-import shutil
 import socket
-import subprocess
-import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 
 from tests import keys
-from tests.live import (
-    GUNICORN,
-    PYTHON,
-    ROOT,
-    SETTINGS_MODULE,
-    LiveServer,
-    LiveServerError,
-    _database,
-    _stop,
-    _wait_until_ready,
-    free_port,
-    process_env,
-)
+from tests.live import LiveServer, run_live_server
 
 pytestmark = pytest.mark.live
 
@@ -58,52 +43,11 @@ ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[LiveServer]:
-    """gunicorn from ``gunicorn.conf.py`` on a free port and a fresh SQLite database."""
-    tmpdir = Path(tempfile.mkdtemp(prefix="authserver-slow-"))
-    try:
-        with _database(tmpdir, "sqlite") as database_url:
-            port = free_port()
-            base_url = f"http://127.0.0.1:{port}"
-            env = {
-                **process_env(tmpdir),
-                "DJANGO_SETTINGS_MODULE": SETTINGS_MODULE,
-                "DJANGO_SECRET_KEY": "live-test-secret-key-" + uuid.uuid4().hex,
-                "DJANGO_DEBUG": "0",
-                "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-                "DATABASE_URL": database_url,
-                "AUTHSERVER_ISSUER": base_url,
-                "GUNICORN_BIND": f"127.0.0.1:{port}",
-                "WEB_CONCURRENCY": str(WORKERS),
-                "GUNICORN_READ_TIMEOUT": str(READ_TIMEOUT),
-            }
-            migrate = subprocess.run(
-                [PYTHON, str(ROOT / "manage.py"), "migrate", "--noinput"],
-                cwd=ROOT,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=300,
-            )
-            if migrate.returncode != 0:
-                raise LiveServerError(f"migrate failed:\n{migrate.stdout}\n{migrate.stderr}")
-            log_path = tmpdir / "server.log"
-            with open(log_path, "wb") as log:
-                process = subprocess.Popen(
-                    [GUNICORN, "-c", str(ROOT / "gunicorn.conf.py"), "authserver.wsgi"],
-                    cwd=ROOT,
-                    env=env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
-            live = LiveServer(base_url, env, process, log_path, WORKERS)
-            try:
-                _wait_until_ready(live, 60)
-                yield live
-            finally:
-                _stop(process)
-    finally:
-        shutil.rmtree(tmpdir, ignore_errors=True)
+    """gunicorn with the checkout's ``gunicorn.conf.py`` (as ``tests.live`` starts it) on
+    a free port and a fresh SQLite database, with a short read deadline."""
+    env = {"WEB_CONCURRENCY": str(WORKERS), "GUNICORN_READ_TIMEOUT": str(READ_TIMEOUT)}
+    with run_live_server(WORKERS, env=env, database="sqlite") as live:
+        yield live
 
 
 @pytest.fixture(scope="module")
