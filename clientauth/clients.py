@@ -102,6 +102,17 @@ def allowed_scopes_of(application) -> list[str]:
     return [s for s in registered if s in configured]
 
 
+def narrowed_to_allowed(application, scopes) -> list[str]:
+    """``scopes`` (in their order) that ``application`` may be granted."""
+    allowed = allowed_scopes_of(application)
+    return [scope for scope in scopes if scope in allowed]
+
+
+def may_have(application, scopes) -> bool:
+    """Whether ``application`` may be granted every one of ``scopes``."""
+    return set(scopes).issubset(allowed_scopes_of(application))
+
+
 def is_resource_server(application) -> bool:
     """Whether ``application`` may introspect other clients' tokens (RFC 7662 s. 2.1)."""
     metadata = metadata_of(application)

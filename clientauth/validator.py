@@ -147,10 +147,12 @@ class ClientAuthValidator(OAuth2Validator):
         (its scopes may have been cut since); none left is ``invalid_scope``."""
         original = super().get_original_scopes(refresh_token, request, *args, **kwargs)
         original = original.split() if isinstance(original, str) else list(original)
-        available = set(
-            get_scopes_backend().get_available_scopes(application=request.client, request=request)
-        ).intersection(clients.allowed_scopes_of(request.client))
-        allowed = [scope for scope in original if scope in available]
+        available = get_scopes_backend().get_available_scopes(
+            application=request.client, request=request
+        )
+        allowed = clients.narrowed_to_allowed(
+            request.client, [scope for scope in original if scope in available]
+        )
         if original and not allowed:
             raise oauth_errors.InvalidScopeError(
                 description="The client may no longer have any scope of this token.",
@@ -160,15 +162,14 @@ class ClientAuthValidator(OAuth2Validator):
 
     def validate_scopes(self, client_id, scopes, client, request, *args, **kwargs) -> bool:
         """DOT's check, and the client's registered scopes (RFC 6749 section 3.3)."""
-        if not set(scopes).issubset(clients.allowed_scopes_of(client)):
+        if not clients.may_have(client, scopes):
             return False
         return super().validate_scopes(client_id, scopes, client, request, *args, **kwargs)
 
     def get_default_scopes(self, client_id, request, *args, **kwargs) -> list[str]:
         """DOT's default scopes, those of them the client may have."""
-        allowed = clients.allowed_scopes_of(request.client)
         defaults = super().get_default_scopes(client_id, request, *args, **kwargs)
-        return [scope for scope in defaults if scope in allowed]
+        return clients.narrowed_to_allowed(request.client, defaults)
 
     def save_bearer_token(self, token, request, *args, **kwargs):
         """DOT's, without a refresh token for a client not allowed the

@@ -124,11 +124,11 @@ def grant(client, requested_scope: str | None) -> Grant | oauth_errors.OAuth2Err
         return oauth_errors.UnauthorizedClientError()
     # The validator's rule: DOT's scopes backend, narrowed to the client's own scopes.
     backend = get_scopes_backend()
-    allowed = clients.allowed_scopes_of(client)
-    defaults = backend.get_default_scopes(application=client, request=None)
-    scopes = scope_to_list(requested_scope) or [s for s in defaults if s in allowed]
+    scopes = scope_to_list(requested_scope) or clients.narrowed_to_allowed(
+        client, backend.get_default_scopes(application=client, request=None)
+    )
     available = backend.get_available_scopes(application=client, request=None)
-    if not set(scopes).issubset(available) or not set(scopes).issubset(allowed):
+    if not set(scopes).issubset(available) or not clients.may_have(client, scopes):
         return oauth_errors.InvalidScopeError()
 
     expires_in = oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS

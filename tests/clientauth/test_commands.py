@@ -17,6 +17,22 @@ from clientauth.constants import JWT_BEARER_CLIENT_ASSERTION_TYPE
 from clientauth.registration import register_service_provider
 from keystore.services import import_certificate
 
+
+def _token_request(client, assertion: str):
+    """A client_credentials request authenticated by ``assertion``."""
+    return client.post(
+        "/oauth2/token",
+        urlencode(
+            {
+                "grant_type": "client_credentials",
+                "client_assertion_type": JWT_BEARER_CLIENT_ASSERTION_TYPE,
+                "client_assertion": assertion,
+            }
+        ),
+        content_type="application/x-www-form-urlencoded",
+    )
+
+
 pytestmark = pytest.mark.django_db
 
 
@@ -45,17 +61,7 @@ def test_minted_assertion_is_accepted(client, tmp_path, request, fixture, alg):
     args = ["client_assertion", "--client-id", sp.client_id, "--key", str(key_file)]
     call_command(*args, *(["--alg", alg] if alg else []), stdout=out)
     token = out.getvalue().strip()
-    response = client.post(
-        "/oauth2/token",
-        urlencode(
-            {
-                "grant_type": "client_credentials",
-                "client_assertion_type": JWT_BEARER_CLIENT_ASSERTION_TYPE,
-                "client_assertion": token,
-            }
-        ),
-        content_type="application/x-www-form-urlencoded",
-    )
+    response = _token_request(client, token)
     assert response.status_code == 200, response.content
 
 
@@ -159,15 +165,5 @@ def test_a_jwk_set_clients_key_is_found_and_its_kid_sent(tmp_path, client, rsa_k
     sp = _register(jwks=json.dumps(keyset))
     token = _mint(tmp_path, ec_key, sp.client_id)
     assert jwt.get_unverified_header(token)["kid"] == "two"
-    response = client.post(
-        "/oauth2/token",
-        urlencode(
-            {
-                "grant_type": "client_credentials",
-                "client_assertion_type": JWT_BEARER_CLIENT_ASSERTION_TYPE,
-                "client_assertion": token,
-            }
-        ),
-        content_type="application/x-www-form-urlencoded",
-    )
+    response = _token_request(client, token)
     assert response.status_code == 200, response.content
